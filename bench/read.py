@@ -1,0 +1,180 @@
+"""How much cheaper a refresh is than the first read of a large lute.db.
+
+    python bench/read.py
+
+Builds, in a temporary folder, a ``lute.db`` of 20,000 Task rows over 8 Task
+tables with LUTE's schema (``record_task`` creates the tables, the rest is
+bulk-inserted with the same columns), then measures, as the median of several
+repeats with a fresh reader each time:
+
+- the first full read: ``Experiment.refresh()`` of a new Experiment, and
+  ``LuteDbReader.refresh()`` alone;
+- the refresh after 10 new rows were added (add rows, time the refresh, repeat).
+
+Prints both times and their ratio; exits non-zero when the first read is less
+than 50 times slower than a refresh, i.e. when refreshing stopped being incremental.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lute_model.discovery import ExperimentSource  # noqa: E402
+from lute_model.experiment import Experiment  # noqa: E402
+from lute_model.lute_schema import flatten, record_task  # noqa: E402
+from lute_model.sources.lutedb import LuteDbReader  # noqa: E402
+from lute_model.status import TaskStatus  # noqa: E402
+
+EXPERIMENT = "mfxl1013621"
+SUMMARY_ROOT = f"/sdf/data/lcls/ds/mfx/{EXPERIMENT}/stats/summary"
+MIN_RATIO = 50.0
+
+#: Task -> its parameters, roughly the size of the real ones.
+TASKS: dict[str, dict] = {
+    "SubmitSMD": {"producer": "/sdf/group/lcls/ds/tools/smd.py", "detnames": ["jungfrau4M"],
+                  "directory": "/sdf/data/lcls/ds/mfx/x/hdf5/smalldata", "epicsAll": False},
+    "FindPeaksPyAlgos": {"outdir": "/sdf/data/lcls/ds/mfx/x/scratch", "n_events": 0,
+                         "det_name": "jungfrau4M", "amax_thr": 50.0, "son_min": 8.0,
+                         "min_peaks": 15, "max_peaks": 2048, "mask_file": None},
+    "IndexCrystFEL": {"in_file": "/sdf/x.lst", "out_file": "/sdf/x.stream", "geometry": "/g",
+                      "indexing": "xgandalf", "int_radius": "4,5,7", "multi": True,
+                      "tolerance": "5,5,5,1.5", "min_peaks": 15},
+    "ConcatenateStreamFiles": {"in_file": "/sdf/x", "tag": "thermo", "out_file": "/sdf/y"},
+    "MergePartialator": {"in_file": "/sdf/x.stream", "model": "unity", "niter": 1,
+                         "symmetry": "422", "out_file": "/sdf/x.hkl", "min_res": None},
+    "CompareHKL": {"in_files": "/sdf/x.hkl1 /sdf/x.hkl2", "fom": "CCstar", "nshells": 10,
+                   "symmetry": "422", "cell_file": "/sdf/x.cell"},
+    "ManipulateHKL": {"in_file": "/sdf/x.hkl", "out_file": "/sdf/x.mtz", "output_format": "mtz"},
+    "DimpleSolve": {"in_file": "/sdf/x.mtz", "pdb": "/sdf/x.pdb", "out_dir": "/sdf/dimple",
+                    "slow": False, "weight": "auto"},
+}
+STATUSES = [TaskStatus.COMPLETED] * 8 + [TaskStatus.FAILED, TaskStatus.TIMEDOUT]
+
+
+def _summary(task: str, run: int) -> str:
+    return (f"Number of hits found: {run * 7 % 1000};Fractional hit rate: 0.{run % 97:02d};"
+            f"{SUMMARY_ROOT}/r{run:04d}/{task}/report.html")
+
+
+def _task_row(task: str, run: int, gen_id: int, status: TaskStatus) -> list:
+    flat = flatten(TASKS[task])
+    return [gen_id, 1, *flat.values(), status.name, _summary(task, run), "",
+            "schema1;schema2", 1 if status is TaskStatus.COMPLETED else 0]
+
+
+def _insert_sql(task: str) -> str:
+    names = ["gen_cfg_id", "exec_cfg_id", *flatten(TASKS[task]), "result.task_status",
+             "result.summary", "result.payload", "result.impl_schemas", "valid_flag"]
+    quoted = ", ".join('"' + name + '"' for name in names)
+    return f"INSERT INTO {task} ({quoted}) VALUES ({', '.join('?' for _ in names)})"
+
+
+class BenchDb:
+    """A growing lute.db: rows are added run by run, each run a chain of the 8 Tasks."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.next_run = 1
+        self.gen_ids: dict[int, int] = {}
+        for task in TASKS:  # LUTE's own path: creates gen_cfg, exec_cfg and the Task tables
+            record_task(str(path), task=task, run="0", status=TaskStatus.COMPLETED,
+                        summary=_summary(task, 0), parameters=TASKS[task], experiment=EXPERIMENT,
+                        env={"LUTE_CONFIGPATH": "/sdf/x.yaml", "SLURM_JOB_ID": "1"})
+
+    def add_rows(self, count: int) -> None:
+        """Add ``count`` Task rows (whole chains of 8, then part of one) in one transaction."""
+        tasks = list(TASKS)
+        by_task: dict[str, list[list]] = {task: [] for task in tasks}
+        con = sqlite3.connect(self.path)
+        try:
+            with con:
+                added = 0
+                while added < count:
+                    run = self.next_run
+                    self.next_run += 1
+                    gen_id = con.execute(
+                        "INSERT INTO gen_cfg (title, experiment, run, date, lute_version, "
+                        "task_timeout) VALUES (?, ?, ?, ?, ?, ?)",
+                        ("LUTE Task Configuration", EXPERIMENT, str(run), "2024/10/09", 0.1, 600),
+                    ).lastrowid
+                    for task in tasks[: count - added]:
+                        status = STATUSES[(run + len(task)) % len(STATUSES)]
+                        by_task[task].append(_task_row(task, run, gen_id, status))
+                        added += 1
+                for task, rows in by_task.items():
+                    if rows:
+                        con.executemany(_insert_sql(task), rows)
+        finally:
+            con.close()
+
+
+def _timed(action) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="lute-bench-") as folder:
+        db_path = Path(folder) / EXPERIMENT / "work_dir" / "lute.db"
+        db_path.parent.mkdir(parents=True)
+        started = time.perf_counter()
+        db = BenchDb(db_path)
+        db.add_rows(args.rows - len(TASKS))
+        print(f"built {db_path.stat().st_size / 2**20:.1f} MB lute.db with {args.rows} rows "
+              f"over {len(TASKS)} Task tables in {time.perf_counter() - started:.1f} s")
+        source = ExperimentSource(EXPERIMENT, db_path.parents[1], [db_path], None)
+
+        first_reader = [_timed(lambda: LuteDbReader(db_path).refresh())
+                        for _ in range(args.repeats)]
+        first_experiment = [_timed(lambda: Experiment(source).refresh())
+                            for _ in range(args.repeats)]
+
+        reader = LuteDbReader(db_path)
+        assert len(reader.refresh().rows) == args.rows
+        experiment = Experiment(source)
+        experiment.refresh()
+        assert len(experiment.executions) == args.rows
+        refresh_reader, refresh_experiment = [], []
+        for _ in range(args.repeats):
+            db.add_rows(10)
+            rows: list = []
+            refresh_reader.append(_timed(lambda: rows.extend(reader.refresh().rows)))
+            assert len(rows) == 10, len(rows)
+            change = []
+            refresh_experiment.append(_timed(lambda: change.append(experiment.refresh())))
+            assert len(change[0].rows) == 10
+
+    results = {
+        "LuteDbReader.refresh": (statistics.median(first_reader),
+                                 statistics.median(refresh_reader)),
+        "Experiment.refresh": (statistics.median(first_experiment),
+                               statistics.median(refresh_experiment)),
+    }
+    failed = False
+    for name, (first, refresh) in results.items():
+        ratio = first / refresh
+        failed |= ratio < MIN_RATIO
+        print(f"{name:22} first read {first * 1000:8.1f} ms   refresh after 10 new rows "
+              f"{refresh * 1000:7.2f} ms   ratio {ratio:6.0f}  (median of {args.repeats})")
+    if failed:
+        print(f"FAIL: a refresh must be at least {MIN_RATIO:.0f} times cheaper than the first read")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""``lute-dashboard``: the command line, the front door to every part of the dashboard."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from lute_model.discovery import discover
+from lute_model.experiment import Experiment
+from lute_model.snapshot import inspect_json
+from lute_model.status import ALL_STATUSES, ANSI, SYMBOL
+
+
+def _add_source_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="experiment folders, or folders of experiment folders")
+    parser.add_argument("--db", action="append", metavar="FILE",
+                        help="a lute.db to read (repeat for several)")
+    parser.add_argument("--summary-dir", metavar="DIR", help="the stats/summary folder")
+
+
+def load_experiments(args: argparse.Namespace) -> tuple[list[Experiment], list]:
+    """Discover and read every experiment the arguments name."""
+    sources, problems = discover(args.paths, db=args.db, summary_dir=args.summary_dir)
+    experiments = [Experiment(source) for source in sources]
+    for experiment in experiments:
+        experiment.refresh()
+    return experiments, problems
+
+
+def _paint(text: str, status: str, color: bool) -> str:
+    return f"\x1b[38;5;{ANSI[status]}m{text}\x1b[0m" if color else text
+
+
+def _print_table(experiment: Experiment, color: bool, out=sys.stdout) -> None:
+    print(f"\n{experiment.name}", file=out)
+    tasks = experiment.tasks
+    width = max([len(t) for t in tasks] + [4])
+    for task in tasks:
+        cells = []
+        for run in reversed(experiment.runs):
+            row = experiment.latest.get((task, run))
+            cells.append(" " if row is None else _paint(SYMBOL[row.status.name], row.status.name,
+                                                         color))
+        print(f"  {task:<{width}} {''.join(cells)}", file=out)
+    if experiment.runs:
+        first, last = experiment.runs[-1], experiment.runs[0]
+        print(f"  {'':<{width}} runs {first} … {last} ({len(experiment.runs)})", file=out)
+    counts = experiment.counts
+    legend = "  ".join(_paint(f"{SYMBOL[s.name]} {s.name} {counts[s.name]}", s.name, color)
+                       for s in ALL_STATUSES if counts[s.name])
+    print(f"  {legend}", file=out)
+    pages = experiment.pages.values()
+    empty = sum(1 for p in pages if p.empty)
+    orphans = sum(1 for p in pages if p.display_name not in experiment.page_refs)
+    tabs = len({p.tab for p in pages})
+    print(f"  summary pages: {len(pages)} in {tabs} tabs ({empty} empty, {orphans} without a "
+          "database row)", file=out)
+    for problem in experiment.problems:
+        print(f"  problem: {problem.path}: {problem.message}", file=out)
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    experiments, problems = load_experiments(args)
+    if args.json:
+        json.dump(inspect_json(experiments, problems), sys.stdout, indent=1, ensure_ascii=False)
+        print()
+    else:
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        for experiment in experiments:
+            _print_table(experiment, color)
+        for problem in problems:
+            print(f"problem: {problem.path}: {problem.message}")
+    return 0 if experiments else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from lute_model.demo import build_demo
+
+    root = Path(args.dir)
+    build_demo(root, runs=args.runs)
+    print(f"demo experiment written to {root}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from dashboard.serving import serve
+
+    return serve(args)
+
+
+def cmd_js(args: argparse.Namespace) -> int:
+    from dashboard.jscache import js_fetch_main
+
+    return js_fetch_main(args.js_args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lute-dashboard", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    inspect = commands.add_parser("inspect", help="print runs × Tasks, statuses and problems")
+    _add_source_args(inspect)
+    inspect.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    inspect.set_defaults(func=cmd_inspect)
+
+    demo = commands.add_parser("demo", help="write a demo experiment into DIR")
+    demo.add_argument("dir", metavar="DIR")
+    demo.add_argument("--runs", type=int, default=36)
+    demo.set_defaults(func=cmd_demo)
+
+    serve = commands.add_parser("serve", help="serve the dashboard (Panel server)")
+    _add_source_args(serve)
+    serve.add_argument("--port", type=int, default=5006)
+    serve.add_argument("--address", default="127.0.0.1",
+                       help="address to listen on (default: this machine only)")
+    serve.add_argument("--allow-websocket-origin", action="append", default=[], metavar="HOST",
+                       help="host[:port] browsers reach the server as (needed off localhost)")
+    serve.add_argument("--prefix", default="", help="URL prefix behind a proxy, e.g. /lute")
+    serve.add_argument("--basic-auth", metavar="FILE",
+                       help="JSON file of {user: password}, or a single password")
+    serve.add_argument("--cookie-secret", help="secret for signed cookies (default: random)")
+    serve.add_argument("--poll", type=float, default=0.5, metavar="SECONDS",
+                       help="how often to look for new results (default 0.5)")
+    serve.add_argument("--show", action="store_true", help="open a browser")
+    serve.set_defaults(func=cmd_serve)
+
+    js = commands.add_parser("js", help="manage the offline cache of bokeh/panel JavaScript")
+    js.add_argument("js_args", nargs=argparse.REMAINDER,
+                    help="fetch [bokeh|panel] VERSION")
+    js.set_defaults(func=cmd_js)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

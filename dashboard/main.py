@@ -1,0 +1,130 @@
+"""Build one session's page: the template, the experiment picker or one experiment's screens.
+
+Everything per session is made here (in an imported module, not in the served
+script: Bokeh deletes the script's module when a session ends, and shared
+callbacks defined there would break).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import panel as pn
+from panel.theme import fast
+
+from dashboard.registry import Registry, ServeConfig, configure, get_registry
+from dashboard.session import SessionState, subscribe
+from dashboard.views.experiment_picker import ExperimentPicker
+from dashboard.views.markup import esc
+from dashboard.views.url_state import bind_url
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+TITLE = "LUTE dashboard"
+
+
+class OfflineFast(fast.Fast):
+    """Panel's Fast design without its web font: the beamline network has no internet,
+    and a font request that cannot succeed only delays the page."""
+
+    _resources = {key: value for key, value in fast.Fast._resources.items() if key != "font"}
+
+
+# Panel finds a design's bundled files by its class name: keep Fast's.
+OfflineFast.__name__ = "Fast"
+
+
+def config_from_argv(argv: list[str]) -> ServeConfig:
+    """The arguments of ``panel serve dashboard/app.py --args PATH... [--db F] [--poll S]``."""
+    parser = argparse.ArgumentParser(prog="dashboard/app.py")
+    parser.add_argument("paths", nargs="*")
+    parser.add_argument("--db", action="append", default=[])
+    parser.add_argument("--summary-dir")
+    parser.add_argument("--poll", type=float, default=0.5)
+    parser.add_argument("--prefix", default="")
+    args, _unknown = parser.parse_known_args(argv)
+    return ServeConfig(tuple(args.paths), tuple(args.db), args.summary_dir, args.poll,
+                       args.prefix)
+
+
+def _empty_page(registry: Registry) -> pn.viewable.Viewable:
+    paths = ", ".join(f"<code>{esc(p)}</code>" for p in registry.config.paths) or "(none given)"
+    problems = "".join(f"<li><code>{esc(p.path)}</code>: {esc(p.message)}</li>"
+                       for p in registry.problems)
+    return pn.pane.HTML(
+        f"<div class='lute-empty'><h2>No LUTE results here yet</h2>"
+        f"<p>The dashboard looked in {paths} for LUTE's result files: a <code>lute.db</code> "
+        f"(usually in <code>work_dir/</code>) and a <code>stats/summary/</code> folder of "
+        f"summary pages. It found none.</p><ul>{problems}</ul>"
+        f"<p>Point it at an experiment folder, or a folder of experiment folders: "
+        f"<code>lute-dashboard serve /sdf/data/lcls/ds/mfx/mfxp1001123</code>.</p></div>",
+        sizing_mode="stretch_width", disable_math=True)
+
+
+def _loading() -> pn.viewable.Viewable:
+    return pn.Column(pn.indicators.LoadingSpinner(value=True, size=40, name="Reading results…"),
+                     sizing_mode="stretch_width")
+
+
+class SessionPage:
+    """The main area of one session; follows the registry and the chosen experiment."""
+
+    def __init__(self, registry: Registry, session: SessionState) -> None:
+        self.registry = registry
+        self.session = session
+        self.main = pn.Column(_loading(), sizing_mode="stretch_both")
+        self._shown: str | None = None
+        session.param.watch(self._render, "experiment")
+        subscribe(registry, "loaded", self._render)
+        self._render()
+
+    def _render(self, *_events: object) -> None:
+        registry, session = self.registry, self.session
+        if not registry.loaded:
+            return
+        experiments = registry.experiments
+        if not experiments:
+            self.main.objects = [_empty_page(registry)]
+            return
+        if len(experiments) == 1 and session.experiment not in experiments:
+            session.experiment = next(iter(experiments))
+            return
+        if session.experiment == self._shown and self._shown is not None:
+            return
+        self._shown = session.experiment
+        if session.experiment in experiments:
+            from dashboard.views.experiment_view import ExperimentView
+
+            self.main.objects = [ExperimentView(experiment=experiments[session.experiment],
+                                                session=session)]
+        else:
+            self.main.objects = [ExperimentPicker(experiments=experiments, session=session)]
+
+
+def create_app(config: ServeConfig | None = None) -> pn.template.BaseTemplate:
+    """One session's page.  The first call in a process starts the shared registry."""
+    registry = configure(config) if config is not None else get_registry()
+    session = SessionState(prefix=registry.config.prefix)
+    query = ""
+    if pn.state.location is not None:
+        query = pn.state.location.search or ""
+    url = bind_url(session, query)
+    page = SessionPage(registry, session)
+    template = pn.template.FastListTemplate(
+        title=TITLE,
+        # Local files: Panel embeds them, so they work under any prefix, offline.
+        logo=str(ASSETS / "logo.svg"),
+        favicon=str(ASSETS / "favicon.svg"),
+        main=[page.main, url],
+        design=OfflineFast,
+        theme_toggle=True,
+        header_background="#1d2a3a",
+        accent_base_color="#0072B2",
+        raw_css=[(ASSETS / "dashboard.css").read_text()],
+        main_layout=None,
+        font="system-ui, sans-serif",
+        font_url="",
+    )
+    session.param.watch(lambda e: setattr(template, "title", f"{TITLE} · {e.new}"
+                                          if e.new else TITLE), "experiment")
+    return template

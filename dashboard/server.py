@@ -1,0 +1,295 @@
+"""Routes that serve LUTE's summary pages and their JavaScript, offline and fenced in.
+
+Summary pages are untrusted HTML written by whoever runs a Task.  They are
+served only from inside an experiment's ``stats/summary`` folder (every name
+goes through ``safe_join``), with a Content-Security-Policy that sandboxes them
+into an opaque origin and lets them load nothing but our own files; their CDN
+links to bokeh/panel are rewritten to ``lute-js/``, served from ``jscache``.
+
+``report_patterns`` is for ``pn.serve(extra_patterns=...)`` or a ``--plugins``
+module's ``ROUTES``; ``install_report_routes`` adds the same routes to an already
+running ``panel serve``.
+"""
+
+from __future__ import annotations
+
+import gc
+import html
+import mimetypes
+import os
+import re
+import stat
+import weakref
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from tornado.ioloop import IOLoop
+from tornado.web import HTTPError, RequestHandler
+
+from dashboard import jscache
+from lute_model.paths import UnsafePath, is_inside, safe_join
+
+Roots = Callable[[], Mapping[str, Path]]
+Route = tuple[str, type[RequestHandler], dict[str, Any]]
+
+#: HTML pages are rewritten in memory; LUTE's largest are ~50 MB.
+REPORT_SIZE_LIMIT = 64 * 2**20
+#: Other files are streamed in pieces of this size.
+CHUNK_SIZE = 256 * 2**10
+
+#: The sandbox gives a page an opaque origin: no cookies, no storage, no access to the
+#: dashboard around it.  BokehJS needs inline scripts/styles and eval (CustomJS).
+REPORT_CSP = "; ".join([
+    "sandbox allow-scripts",
+    "default-src 'none'",
+    "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "connect-src 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'self'",
+    "base-uri 'none'",
+])
+REPORT_HEADERS = {
+    "Content-Security-Policy": REPORT_CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",  # pages are rewritten as runs arrive
+}
+#: lute-js paths name an exact version, so their content never changes.  The
+#: sandboxed pages have an opaque origin: fonts and module scripts need CORS.
+JS_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "public, max-age=31536000, immutable",
+    "Access-Control-Allow-Origin": "*",
+}
+
+_VERSION = jscache.VERSION_PATTERN.encode()
+_BOKEH_CDN = re.compile(
+    rb"https?://cdn\.bokeh\.org/bokeh/(?:release|dev)/(?P<name>bokeh(?:-[a-z]+)*)-(?P<version>"
+    + _VERSION + rb")(?P<min>\.min)?\.(?P<ext>js|css)")
+_PANEL_CDN = re.compile(
+    rb"https?://(?:cdn\.holoviz\.org/panel/|unpkg\.com/@holoviz/panel@"
+    rb"|cdn\.jsdelivr\.net/npm/@holoviz/panel@)(?P<version>" + _VERSION + rb")/dist/")
+
+
+def rewrite_cdn_urls(page: bytes, js_base: str) -> tuple[bytes, list[tuple[str, str]]]:
+    """Point bokeh/panel CDN links at ``{js_base}lute-js/...``; list the versions named.
+
+    Works on bytes: a page's encoding is its own business, the URLs are ASCII.
+    """
+    versions: dict[tuple[str, str], None] = {}
+
+    def bokeh(match: re.Match[bytes]) -> bytes:
+        version = match["version"].decode()
+        versions["bokeh", version] = None
+        name = match["name"] + (match["min"] or b"") + b"." + match["ext"]
+        return f"{js_base}lute-js/bokeh/{version}/js/".encode() + name
+
+    def panel(match: re.Match[bytes]) -> bytes:
+        version = match["version"].decode()
+        versions["panel", version] = None
+        return f"{js_base}lute-js/panel/{version}/".encode()
+
+    page = _PANEL_CDN.sub(panel, _BOKEH_CDN.sub(bokeh, page))
+    return page, list(versions)
+
+
+def _message_page(title: str, *lines: str) -> bytes:
+    """A small page shown in the report's frame instead of a blank one."""
+    body = "".join(f"<p>{html.escape(line, quote=False)}</p>" for line in lines)
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            f"<title>{html.escape(title)}</title></head>"
+            f'<body style="font-family: sans-serif; margin: 1.5em;">'
+            f"<h3>{html.escape(title)}</h3>{body}</body></html>").encode()
+
+
+def missing_js_page(missing: list[tuple[str, str]]) -> bytes:
+    """Say which version's JavaScript is missing and the command that fetches it."""
+    lines = []
+    for package, version in missing:
+        lines.append(f"This report was made with {package} {version}, whose JavaScript is not "
+                     f"in this server's cache. Run: lute-dashboard js fetch {package} {version}")
+    return _message_page("This summary page cannot be shown offline yet", *lines)
+
+
+EMPTY_PAGE = _message_page(
+    "This summary page is empty",
+    "This summary page is empty (0 bytes): LUTE could not save its figure. LUTE saves only "
+    "Panel objects; for a HoloViews image, a matplotlib figure or None it leaves an empty "
+    "report.html behind.")
+
+
+def too_large_page(size: int) -> bytes:
+    """Refuse to load a huge page into the server's memory, and say so."""
+    return _message_page(
+        "This summary page is too large to show",
+        f"This summary page is {size / 2**20:.0f} MB; this server shows pages up to "
+        f"{REPORT_SIZE_LIMIT // 2**20} MB.")
+
+
+def open_inside(root: Path, relpath: str) -> BinaryIO:
+    """Open the regular file ``root/relpath`` for reading, or raise ``UnsafePath``.
+
+    ``safe_join`` checks the name; this checks the file actually opened: the last
+    component is not followed if it became a symlink since, the descriptor's real
+    path is still inside ``root`` (a directory swapped for a symlink meanwhile),
+    it is a regular file (a FIFO would hang us: opened non-blocking), and it has
+    one name only: a hard link can bring any file the linker can name into the
+    tree, and LUTE never makes them.
+    """
+    path = safe_join(root, relpath)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as err:
+        raise UnsafePath(f"cannot open: {err.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+            raise UnsafePath("not a regular file with a single name")
+        proc_link = f"/proc/self/fd/{fd}"
+        if os.path.islink(proc_link) and not is_inside(root, os.readlink(proc_link)):
+            raise UnsafePath("file left its root while being opened")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+async def _read(file: BinaryIO, size: int) -> bytes:
+    """Read off the event loop: summary folders often sit on a network file system."""
+    return await IOLoop.current().run_in_executor(None, file.read, size)
+
+
+async def _stream(handler: RequestHandler, file: BinaryIO) -> None:
+    """Send a file piece by piece, so a big file never sits whole in memory."""
+    while chunk := await _read(file, CHUNK_SIZE):
+        handler.write(chunk)
+        await handler.flush()
+
+
+def _content_type(path: str) -> str:
+    kind, _ = mimetypes.guess_type(path)
+    return kind or "application/octet-stream"
+
+
+class _NoPathLeakHandler(RequestHandler):
+    """Shared by our routes: undecodable names are simply not found."""
+
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
+        """Path parts were URL-decoded once by tornado; invalid UTF-8 names no file of ours."""
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise HTTPError(404) from None
+
+
+class ReportHandler(_NoPathLeakHandler):
+    """``GET {prefix}/reports/<experiment>/<path>``: a summary page or a file beside it."""
+
+    def initialize(self, roots: Roots, route: re.Pattern[str]) -> None:
+        self.roots = roots
+        self.route = route
+
+    def set_default_headers(self) -> None:
+        """Also on errors: tornado calls this again when it clears a failed response."""
+        for name, value in REPORT_HEADERS.items():
+            self.set_header(name, value)
+
+    def _js_base(self) -> str:
+        """``../`` up to the folder holding ``reports/``, whatever proxy prefix is in front."""
+        match = self.route.search(self.request.path)
+        depth = match.group(2).count("/") + 2 if match else 0
+        return "../" * depth
+
+    async def get(self, experiment: str, relpath: str) -> None:
+        root = self.roots().get(experiment)
+        if root is None:
+            raise HTTPError(404)
+        try:
+            file = open_inside(Path(root), relpath)
+        except (UnsafePath, OSError):
+            raise HTTPError(404) from None
+        with file:
+            if relpath.lower().endswith((".html", ".htm")):
+                await self._send_page(file)
+            else:
+                self.set_header("Content-Type", _content_type(relpath))
+                await _stream(self, file)
+
+    async def _send_page(self, file: BinaryIO) -> None:
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        size = os.fstat(file.fileno()).st_size
+        if size == 0:
+            self.finish(EMPTY_PAGE)
+        elif size > REPORT_SIZE_LIMIT:
+            self.finish(too_large_page(size))
+        else:
+            page, versions = rewrite_cdn_urls(await _read(file, REPORT_SIZE_LIMIT),
+                                              self._js_base())
+            missing = [(p, v) for p, v in versions if not jscache.available(p, v)]
+            self.finish(missing_js_page(missing) if missing else page)
+
+
+class LuteJsHandler(_NoPathLeakHandler):
+    """``GET {prefix}/lute-js/<package>/<version>/<path>``: bokeh/panel files from jscache."""
+
+    def set_default_headers(self) -> None:
+        for name, value in JS_HEADERS.items():
+            self.set_header(name, value)
+
+    async def get(self, package: str, version: str, relpath: str) -> None:
+        path = jscache.locate(package, version, relpath)
+        if path is None:
+            raise HTTPError(404)
+        self.set_header("Content-Type", _content_type(relpath))
+        with open(path, "rb") as file:
+            await _stream(self, file)
+
+
+def report_patterns(roots: Roots, prefix: str = "") -> list[Route]:
+    """The routes, as ``(pattern, handler, kwargs)`` for ``pn.serve(extra_patterns=...)``.
+
+    ``roots()`` maps an experiment's name to its ``stats/summary`` folder; it is
+    called on each request, so experiments can come and go.  Bokeh prepends its
+    own ``--prefix`` to extra patterns: ``prefix`` is what goes below that.
+    """
+    prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+    report_route = re.escape(prefix) + r"/reports/([^/]+)/(.+)$"
+    return [
+        (report_route, ReportHandler, {"roots": roots, "route": re.compile(report_route)}),
+        (re.escape(prefix) + r"/lute-js/([a-z]+)/([^/]+)/(.+)$", LuteJsHandler, {}),
+    ]
+
+
+_INSTALLED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+
+
+def install_report_routes(roots: Roots, prefix: str = "") -> int:
+    """Add the routes to every running Bokeh server of this process that lacks them.
+
+    For ``panel serve app.py``, which takes no ``extra_patterns``: neither Bokeh
+    nor Panel hands a served app its tornado ``Application``, so the servers are
+    found among live objects, once; later calls return at once.  Prefer
+    ``panel serve --plugins <module>`` with ``ROUTES = report_patterns(...)``.
+    Returns how many servers got the routes.
+    """
+    if any(prefix in prefixes for prefixes in _INSTALLED.values()):
+        return 0
+    from bokeh.server.tornado import BokehTornado
+
+    added = 0
+    for app in [o for o in gc.get_objects() if isinstance(o, BokehTornado)]:
+        prefixes = _INSTALLED.setdefault(app, set())
+        if prefix in prefixes:
+            continue
+        routes = [(app.prefix + pattern, handler, kwargs)
+                  for pattern, handler, kwargs in report_patterns(roots, prefix)]
+        app.add_handlers(r".*", routes)
+        prefixes.add(prefix)
+        added += 1
+    return added

@@ -1,0 +1,68 @@
+"""``lute-dashboard serve``: Panel's server on the app, with our report routes.
+
+Binds to localhost unless told otherwise; listening anywhere else requires
+naming the origins browsers will use (``--allow-websocket-origin``), so that a
+page on another site cannot drive a session's websocket.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+from functools import partial
+from pathlib import Path
+
+import panel as pn
+
+from dashboard.main import create_app
+from dashboard.registry import Registry, ServeConfig, configure
+
+LOCAL = {"127.0.0.1", "localhost", "::1"}
+
+
+def _summary_roots(registry: Registry) -> dict[str, Path]:
+    return {name: e.source.summary_dir for name, e in registry.experiments.items()
+            if e.source.summary_dir is not None}
+
+
+def _origins(args: argparse.Namespace) -> list[str] | None:
+    if args.allow_websocket_origin:
+        return list(args.allow_websocket_origin)
+    if args.address in LOCAL:
+        return [f"localhost:{args.port}", f"127.0.0.1:{args.port}"]
+    return None
+
+
+def serve(args: argparse.Namespace) -> int:
+    origins = _origins(args)
+    if origins is None:
+        print(f"lute-dashboard: listening on {args.address} needs --allow-websocket-origin "
+              "HOST:PORT (the address people type in their browser)", file=sys.stderr)
+        return 2
+    prefix = "/" + args.prefix.strip("/") if args.prefix.strip("/") else ""
+    config = ServeConfig(tuple(args.paths), tuple(args.db or ()), args.summary_dir, args.poll,
+                         prefix)
+    registry = configure(config)
+    from dashboard.server import report_patterns
+
+    patterns = report_patterns(partial(_summary_roots, registry), prefix=prefix)
+    host = "localhost" if args.address in LOCAL else args.address
+    print(f"LUTE dashboard: http://{host}:{args.port}{prefix}/", flush=True)
+    def app() -> pn.template.BaseTemplate:
+        return create_app(config)
+
+    pn.serve(
+        app,
+        port=args.port,
+        address=args.address,
+        websocket_origin=origins,
+        prefix=prefix,
+        basic_auth=args.basic_auth,
+        cookie_secret=args.cookie_secret or secrets.token_hex(32),
+        extra_patterns=patterns,
+        show=args.show,
+        title="LUTE dashboard",
+        liveness=True,
+    )
+    return 0

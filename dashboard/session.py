@@ -1,0 +1,69 @@
+"""Per-session view state, and the bridge from the shared model to one session's document.
+
+What a person chose (experiment, open view, Task, run, summary page) lives in
+:class:`SessionState`, one per browser session, and is mirrored in the URL so
+a link pasted into the eLog opens the same view.  The shared ``Experiment``
+changes on the refresh thread; :func:`subscribe` hands each change to the
+session's own document thread and unwatches when the session ends.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import panel as pn
+import param
+
+log = logging.getLogger(__name__)
+
+VIEWS = ["overview", "tasks", "summary", "problems"]
+
+
+class SessionState(param.Parameterized):
+    """What one person is looking at; every field is part of the deep link."""
+
+    experiment = param.String(default="", doc="Name of the open experiment ('' = the picker).")
+    view = param.Selector(objects=VIEWS, default="overview", doc="The open screen.")
+    task = param.String(default="", doc="Task whose detail is open.")
+    run = param.String(default="", doc="Run of the open Task detail.")
+    page = param.String(default="", doc="display_name of the open summary page.")
+    prefix = param.String(default="", doc="URL prefix the server runs under.")
+
+
+def subscribe(obj: param.Parameterized, names: str | list[str],
+              callback: Callable[[Any], None]) -> None:
+    """Watch ``obj`` for this session: callbacks run on the session's document thread.
+
+    The watcher is removed when the session is destroyed, so a closed browser
+    tab leaves nothing behind on the shared object; an error in one session's
+    callback is logged and never reaches the shared refresh loop.
+    """
+    doc = pn.state.curdoc
+
+    def run(event: Any) -> None:
+        try:
+            callback(event)
+        except Exception:
+            log.exception("a session's update failed")
+
+    def on_event(event: Any) -> None:
+        if doc is None:
+            run(event)
+        elif doc.session_context is None or not _alive(doc):
+            return
+        else:
+            doc.add_next_tick_callback(partial(run, event))
+
+    watcher = obj.param.watch(on_event, names)
+    if doc is not None and doc.session_context is not None:
+        pn.state.on_session_destroyed(lambda _ctx: obj.param.unwatch(watcher))
+
+
+def _alive(doc: Any) -> bool:
+    try:
+        return not doc.session_context.destroyed
+    except AttributeError:
+        return True

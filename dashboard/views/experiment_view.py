@@ -1,0 +1,102 @@
+"""One experiment's screens: overview grid, Task table, summary pages, problems.
+
+The Task detail sits beside the grid and the table (one instance per session,
+so it keeps its state while the person switches between them).  Hidden
+screens are built only when first opened.
+"""
+
+from __future__ import annotations
+
+import panel as pn
+import param
+
+from dashboard.session import SessionState, subscribe
+from dashboard.views.problems import ProblemsView
+from lute_model.experiment import Experiment, ExperimentChange
+
+SCREENS = [("overview", "Overview"), ("tasks", "Tasks"), ("summary", "Summary pages"),
+           ("problems", "Problems")]
+
+
+class ExperimentView(pn.viewable.Viewer):
+    """The screens of one experiment for one session."""
+
+    experiment = param.ClassSelector(class_=Experiment)
+    session = param.ClassSelector(class_=SessionState)
+
+    def __init__(self, **params: object) -> None:
+        super().__init__(**params)
+        self._built: dict[str, pn.viewable.Viewable] = {}
+        self._detail = None
+        self._tabs = pn.Tabs(*[(title, pn.Column(name=key)) for key, title in SCREENS],
+                             dynamic=False, sizing_mode="stretch_both")
+        self._tabs.param.watch(self._tab_chosen, "active")
+        self.session.param.watch(self._view_changed, "view")
+        self.session.param.watch(self._detail_visibility, ["task", "view"])
+        subscribe(self.experiment, "change", self._changed)
+        subscribe(self.experiment, "problems", self._title_problems)
+        self._detail_column = pn.Column(width=520, visible=False, scroll=True,
+                                        sizing_mode="stretch_height")
+        self._open(self.session.view)
+        self._title_problems()
+        self._detail_visibility()
+
+    # -- screens -------------------------------------------------------------
+
+    def _make(self, key: str) -> pn.viewable.Viewable:
+        args = {"experiment": self.experiment, "session": self.session}
+        if key == "overview":
+            from dashboard.views.status_grid import StatusGrid
+            return StatusGrid(**args)
+        if key == "tasks":
+            from dashboard.views.task_table import TaskTable
+            return TaskTable(**args)
+        if key == "summary":
+            from dashboard.views.summary_browser import SummaryBrowser
+            return SummaryBrowser(**args)
+        return ProblemsView(experiment=self.experiment)
+
+    def _open(self, key: str) -> None:
+        index = [k for k, _ in SCREENS].index(key)
+        if key not in self._built:
+            self._built[key] = self._make(key)
+            self._tabs[index].objects = [self._built[key]]
+        if self._tabs.active != index:
+            self._tabs.active = index
+
+    def _tab_chosen(self, event: param.parameterized.Event) -> None:
+        key = SCREENS[event.new][0]
+        self._open(key)
+        if self.session.view != key:
+            self.session.view = key
+
+    def _view_changed(self, event: param.parameterized.Event) -> None:
+        self._open(event.new)
+
+    # -- Task detail ---------------------------------------------------------
+
+    def _detail_visibility(self, *_events: object) -> None:
+        show = bool(self.session.task) and self.session.view in ("overview", "tasks")
+        if show and self._detail is None:
+            from dashboard.views.task_detail import TaskDetail
+            self._detail = TaskDetail(experiment=self.experiment, session=self.session)
+            self._detail_column.objects = [self._detail]
+        self._detail_column.visible = show
+
+    # -- live ----------------------------------------------------------------
+
+    def _changed(self, event: param.parameterized.Event) -> None:
+        change: ExperimentChange = event.new
+        views = [*self._built.values(), self._detail]
+        for view in views:
+            apply = getattr(view, "apply_change", None)
+            if apply is not None and not getattr(view, "self_subscribed", False):
+                apply(change)
+
+    def _title_problems(self, *_events: object) -> None:
+        count = len(self.experiment.problems)
+        title = f"Problems ({count})" if count else "Problems"
+        self._tabs[3] = (title, self._tabs[3])
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return pn.Row(self._tabs, self._detail_column, sizing_mode="stretch_both")

@@ -1,0 +1,311 @@
+"""The run × Task status grid: what the beamline's pipeline did, one colored cell per Task run.
+
+One bokeh ``rect`` glyph over one ``ColumnDataSource`` draws every cell, so
+2,000 runs × 20 Tasks stay one canvas of fixed height: runs are numeric rows
+(the oldest at y=0, so a new run only ever adds a row at the top), labelled
+through ``major_label_overrides``; the view shows the newest runs and scrolls
+along y with the mouse wheel.  The columns are dense (every run × every Task,
+an empty cell where a Task never ran), so the row of a cell is arithmetic and
+a refresh patches only the changed cells and streams the new runs.
+
+The columns for one experiment state are built once and shared by every
+session (cached by the identity of ``experiment.change``); each session copies
+the lists into its own bokeh models, because bokeh patches and streams them in
+place.
+
+Test hook: the figure is named ``status-grid``.  In the browser,
+``Bokeh.documents[0].get_model_by_name('status-grid')`` is the figure and its
+first renderer's ``data_source.data`` holds one entry per cell in the columns
+``task``, ``run`` (the row's label), ``status`` (a status name, ``""`` where
+the Task never ran) and ``color`` (``PALETTE[status]``).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import panel as pn
+import param
+from bokeh.models import (
+    ColumnDataSource,
+    CustomJS,
+    FactorRange,
+    HoverTool,
+    Range1d,
+    TapTool,
+    WheelPanTool,
+    WheelZoomTool,
+)
+from bokeh.plotting import figure
+
+from dashboard.session import SessionState, subscribe
+from dashboard.views.markup import esc, legend, status_css
+from lute_model.experiment import Experiment, ExperimentChange
+from lute_model.results import TaskRun
+from lute_model.status import PALETTE, SYMBOL, TEXT_ON
+from lute_model.summary_text import first_line
+
+#: Rows shown before the person scrolls: the last hour or two of an experiment.
+VISIBLE_ROWS = 40
+#: Smallest number of rows the plot is tall, so two runs do not become two huge bars.
+MIN_ROWS = 8
+#: Height of one row in screen pixels at the default view (40 rows ≈ 600 px).
+ROW_PX = 15
+#: Above this many visible rows the status symbols would overlap: show color only.
+MAX_SYMBOL_ROWS = 60
+#: Fill of a cell whose Task never ran for that run: a faint grey on light and dark pages.
+EMPTY_COLOR = "rgba(128, 128, 128, 0.12)"
+
+COLUMNS = ("task", "run", "y", "status", "label", "color", "symbol", "text_color", "time",
+           "summary")
+
+Columns = dict[str, list[Any]]
+
+
+def run_label(run: Any) -> str:
+    """How a run key is shown on the axis and handed to the session: ``12``, ``calib``."""
+    return str(run)
+
+
+def cell_values(row: TaskRun | None) -> dict[str, Any]:
+    """What one cell shows for its latest execution (or for none): every column but place."""
+    if row is None:
+        return {"status": "", "label": "never ran", "color": EMPTY_COLOR, "symbol": "",
+                "text_color": EMPTY_COLOR, "time": "", "summary": ""}
+    name = row.status.name
+    raw = getattr(row.status, "raw", "")
+    return {"status": name, "label": f"{SYMBOL[name]} {name}" + (f" ({raw})" if raw else ""),
+            "color": PALETTE[name], "symbol": SYMBOL[name], "text_color": TEXT_ON[name],
+            "time": f"{row.timestamp} UTC" if row.timestamp else "",
+            "summary": first_line(row.summary)}
+
+
+def build_columns(experiment: Experiment, runs_bottom_up: list[Any], first_y: int = 0) -> Columns:
+    """The dense columns for ``runs_bottom_up``, row by row, Tasks in pipeline order."""
+    columns: Columns = {name: [] for name in COLUMNS}
+    latest = experiment.latest
+    for y, run in enumerate(runs_bottom_up, start=first_y):
+        label = run_label(run)
+        for task in experiment.tasks:
+            values = cell_values(latest.get((task, run)))
+            values.update(task=task, run=label, y=y)
+            for name in COLUMNS:
+                columns[name].append(values[name])
+    return columns
+
+
+class _SharedCache:
+    """Values derived from one experiment state, built once for every session that asks.
+
+    Keyed by the experiment (weakly, so a closed experiment is freed) and by
+    the identity of ``experiment.change``, which is new after every refresh.
+    """
+
+    def __init__(self) -> None:
+        self._entries: weakref.WeakKeyDictionary[Experiment, dict[str, tuple[Any, Any]]] = (
+            weakref.WeakKeyDictionary())
+        self._lock = threading.Lock()
+
+    def get(self, experiment: Experiment, name: str, build: Callable[[Experiment], Any]) -> Any:
+        change = experiment.change
+        with self._lock:
+            entries = self._entries.setdefault(experiment, {})
+            cached = entries.get(name)
+            if cached is not None and cached[0] is change:
+                return cached[1]
+            value = build(experiment)
+            entries[name] = (change, value)
+            return value
+
+
+_shared = _SharedCache()
+
+
+def shared_columns(experiment: Experiment) -> Columns:
+    """The grid's columns for the experiment's current state; read-only, shared by sessions."""
+    return _shared.get(experiment, "columns",
+                       lambda exp: build_columns(exp, list(reversed(exp.runs))))
+
+
+def shared_counts(experiment: Experiment) -> dict[str, int]:
+    """Cells per status for the experiment's current state, shared by sessions."""
+    return _shared.get(experiment, "counts", lambda exp: exp.counts)
+
+
+class StatusGrid(pn.viewable.Viewer):
+    """The run × Task grid of one experiment for one session; a click opens that Task's detail."""
+
+    experiment = param.ClassSelector(class_=Experiment, doc="The shared experiment shown.")
+    session = param.ClassSelector(class_=SessionState,
+                                  doc="This browser session's state: a click sets task and run.")
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self._tasks: list[str] = []
+        self._runs: list[Any] = []  # bottom-up: index == y
+        self._y_of_run: dict[Any, int] = {}
+        self._source = ColumnDataSource(data={name: [] for name in COLUMNS})
+        self._figure = self._make_figure()
+        self._legend = pn.pane.HTML("", stylesheets=[status_css()], margin=(5, 10))
+        self._layout = pn.Column(
+            self._legend,
+            pn.pane.Bokeh(self._figure, sizing_mode="stretch_width"),
+            sizing_mode="stretch_width",
+        )
+        self._rebuild()
+        self._source.selected.on_change("indices", self._on_tap)
+        subscribe(self.experiment, "change", lambda event: self.apply_change(event.new))
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self._layout
+
+    def _make_figure(self) -> Any:
+        """The figure and its glyphs, with no data yet: ranges are set by :meth:`_rebuild`."""
+        fig = figure(
+            name="status-grid", x_range=FactorRange(), y_range=Range1d(-0.5, VISIBLE_ROWS - 0.5),
+            x_axis_location="above", sizing_mode="stretch_width",
+            frame_height=VISIBLE_ROWS * ROW_PX, tools="ypan,reset", toolbar_location="right",
+            background_fill_color=None, border_fill_color=None, outline_line_color=None,
+            min_border_left=50,
+        )
+        cells = fig.rect(
+            x="task", y="y", width=0.94, height=0.88, source=self._source, fill_color="color",
+            line_color=None, nonselection_fill_alpha=1.0, selection_line_color="#000000",
+            selection_line_width=2,
+        )
+        symbols = fig.text(
+            x="task", y="y", text="symbol", source=self._source, text_color="text_color",
+            text_align="center", text_baseline="middle", text_font_size="11px",
+        )
+        symbols.nonselection_glyph = None
+        wheel = WheelPanTool(dimension="height")
+        fig.add_tools(
+            wheel, WheelZoomTool(dimensions="height"),
+            TapTool(renderers=[cells]),
+            HoverTool(renderers=[cells], tooltips=[
+                ("Run", "@run"), ("Task", "@task"), ("Status", "@label"), ("Time", "@time"),
+                ("Summary", "@summary")]),
+        )
+        fig.toolbar.active_scroll = wheel
+        fig.toolbar.autohide = True
+        fig.grid.visible = False
+        fig.axis.axis_line_color = None
+        fig.axis.major_tick_line_color = None
+        fig.axis.minor_tick_line_color = None
+        fig.yaxis.axis_label = "run"
+        fig.yaxis.ticker.min_interval = 1
+        fig.yaxis.ticker.desired_num_ticks = VISIBLE_ROWS
+        fig.y_range.js_on_change("start", CustomJS(
+            args={"symbols": symbols, "y_range": fig.y_range, "max_rows": MAX_SYMBOL_ROWS},
+            code="symbols.visible = (y_range.end - y_range.start) <= max_rows"))
+        return fig
+
+    def apply_change(self, change: ExperimentChange) -> None:
+        """Bring this session's grid to the experiment's state after ``change``.
+
+        Runs on the session's thread, maybe after later refreshes were already
+        published, so it works from the experiment's current state: cells
+        named by ``change`` are patched, runs newer than every row shown are
+        streamed on top, and anything else (a reset, new Tasks, a run that
+        sorts below the newest) rebuilds the columns.
+        """
+        runs = self.experiment.runs
+        fresh = len(runs) - len(self._runs)
+        if (change.reset or change.new_tasks or self.experiment.tasks != self._tasks or fresh < 0
+                or list(reversed(runs[fresh:])) != self._runs):
+            self._rebuild()
+            return
+        self._patch([cell for cell in change.cells if cell[1] in self._y_of_run])
+        if fresh:
+            self._stream(list(reversed(runs[:fresh])))
+        self._legend.object = self._legend_html()
+
+    def _rebuild(self) -> None:
+        """Show the experiment's current state from the shared columns, keeping the scroll."""
+        top_run = self._top_visible_run()
+        self._tasks = list(self.experiment.tasks)
+        self._runs = list(reversed(self.experiment.runs))
+        self._y_of_run = {run: y for y, run in enumerate(self._runs)}
+        self._source.selected.indices = []
+        self._source.data = {name: list(values)
+                             for name, values in shared_columns(self.experiment).items()}
+        self._figure.x_range.factors = self._tasks
+        self._set_task_labels()
+        self._set_rows(top_y=self._y_of_run.get(top_run))
+        self._legend.object = self._legend_html()
+
+    def _patch(self, cells: list[tuple[str, Any]]) -> None:
+        """Send only the changed cells to the browser."""
+        if not cells:
+            return
+        patches: dict[str, list[tuple[int, Any]]] = {}
+        width = len(self._tasks)
+        for task, run in cells:
+            index = self._y_of_run[run] * width + self._tasks.index(task)
+            for name, value in cell_values(self.experiment.latest.get((task, run))).items():
+                patches.setdefault(name, []).append((index, value))
+        self._source.patch(patches)
+
+    def _stream(self, new_runs: list[Any]) -> None:
+        """Add rows for runs newer than every row shown; follow them if the view was at the top."""
+        was_at_top = self._at_top()
+        first_y = len(self._runs)
+        self._runs.extend(new_runs)
+        self._y_of_run.update((run, y) for y, run in enumerate(new_runs, start=first_y))
+        self._source.stream(build_columns(self.experiment, new_runs, first_y))
+        top = len(self._runs) - 1 if was_at_top else None
+        self._set_rows(top_y=top, keep=not was_at_top)
+
+    def _at_top(self) -> bool:
+        """Whether the view shows the newest row: then it keeps showing the newest."""
+        return self._figure.y_range.end >= len(self._runs) - 1
+
+    def _top_visible_run(self) -> Any:
+        """The run at the top of the view, or None when the view is at the newest run."""
+        if not self._runs or self._at_top():
+            return None
+        y = math.floor(self._figure.y_range.end - 0.5)
+        return self._runs[max(0, min(y, len(self._runs) - 1))]
+
+    def _set_rows(self, top_y: int | None, keep: bool = False) -> None:
+        """Row labels, plot height, scroll bounds; view ends at ``top_y`` (None: the newest)."""
+        count = len(self._runs)
+        visible = min(max(count, MIN_ROWS), VISIBLE_ROWS)
+        y_range = self._figure.y_range
+        bottom = min(-0.5, count - 0.5 - visible)
+        if not keep:
+            end = (count - 1 if top_y is None else top_y) + 0.5
+            start = max(bottom, end - visible)
+            y_range.update(start=start, end=start + visible)
+        y_range.bounds = (bottom, count - 0.5)
+        self._figure.frame_height = visible * ROW_PX
+        self._figure.yaxis.major_label_overrides = {
+            y: run_label(run) for y, run in enumerate(self._runs)}
+
+    def _set_task_labels(self) -> None:
+        """Task names on the axis: tilted when they would not fit side by side."""
+        longest = max((len(task) for task in self._tasks), default=0)
+        tilted = len(self._tasks) * longest > 90
+        self._figure.xaxis.major_label_orientation = math.pi / 4 if tilted else "horizontal"
+
+    def _legend_html(self) -> str:
+        """The status counts, and how to use the grid, as safe HTML."""
+        hint = (f"{len(self._runs)} runs × {len(self._tasks)} Tasks, newest at the top. "
+                "Scroll over the grid for older runs; click a cell to open that Task.")
+        return (f"<div>{legend(shared_counts(self.experiment))}</div>"
+                f'<div style="opacity: 0.7; font-size: 0.85em; margin-top: 4px">{esc(hint)}</div>')
+
+    def _on_tap(self, _attr: str, _old: list[int], new: list[int]) -> None:
+        """A clicked cell opens its Task's detail for that run; empty cells open nothing."""
+        if not new:
+            return
+        data = self._source.data
+        index = new[0]
+        if not data["status"][index]:
+            return
+        self.session.param.update(task=data["task"][index], run=data["run"][index],
+                                  view="overview")

@@ -1,0 +1,343 @@
+"""One Task execution in full: status, configuration, summary, parameters, payload, pages.
+
+Opened by a click in the grid or the table (``session.task`` + ``session.run``).
+Everything shown here was written by analysis code, so every string goes
+through :func:`markup.esc` or a pane that escapes (``Str``, ``JSON``); the only
+markup we emit ourselves is structure and status badges.  Whole summaries and
+payloads can be megabytes: they are read only when asked for, off the
+session's event loop, while the section shows ``loading``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import panel as pn
+import param
+
+from dashboard.session import SessionState, subscribe
+from dashboard.views.markup import badge, esc, status_css
+from dashboard.views.report_frame import report_url
+from lute_model.experiment import Experiment, ExperimentChange
+from lute_model.payloads import PayloadPreview, preview
+from lute_model.results import TaskRun, run_key
+from lute_model.summary_text import first_line, report_paths, split_summary
+
+#: Payloads above this are not loaded whole; their first PAYLOAD_PEEK bytes can be.
+PAYLOAD_MAX = 50 * 1024 * 1024
+PAYLOAD_PEEK = 1024 * 1024
+#: Characters of a payload (or its JSON) put on screen.
+PAYLOAD_SHOW = 20_000
+EMPTY_TEXT = "Click a cell in the grid or a row in the table to see a Task execution here."
+
+DETAIL_CSS = """
+.kv { border-collapse: collapse; font-size: 0.9em; margin: 2px 0 6px 0; }
+.kv th { text-align: left; font-weight: 600; padding: 2px 12px 2px 0; vertical-align: top;
+         color: #444; white-space: nowrap; }
+.kv td { padding: 2px 0; vertical-align: top; word-break: break-word; }
+.kv td.mono, pre.summary { font-family: ui-monospace, Menlo, Consolas, monospace; }
+pre.summary { white-space: pre-wrap; background: #f6f6f6; padding: 6px 8px; margin: 4px 0;
+              border-radius: 4px; max-height: 24em; overflow: auto; }
+h3.title { margin: 0 0 4px 0; font-size: 1.15em; }
+.muted { color: #666; font-size: 0.9em; }
+.note { color: #8a4b00; font-size: 0.9em; }
+ul.links { margin: 2px 0; padding-left: 18px; }
+"""
+
+_NAME_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def nest_parameters(flat: dict[str, Any]) -> dict[str, Any]:
+    """LUTE's flattened parameter names (``a.b``, ``x[0]``) back into nested dicts and lists.
+
+    A name that clashes with another (a leaf where a branch also exists, which
+    ``ALTER TABLE`` history can produce) is kept under its whole flat name.
+    """
+    tree: dict[str, Any] = {}
+    for name, value in flat.items():
+        parts = [int(index) if index else key for key, index in _NAME_PART.findall(name)]
+        if not parts or not _place(tree, parts, _json_value(value)):
+            tree[name] = _json_value(value)
+    return _lists(tree)
+
+
+def _place(tree: dict, parts: list[Any], value: Any) -> bool:
+    node = tree
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            return False
+    if parts[-1] in node:
+        return False
+    node[parts[-1]] = value
+    return True
+
+
+def _lists(node: Any) -> Any:
+    """Dicts keyed 0..n-1 (from ``x[i]`` names) become lists again."""
+    if not isinstance(node, dict):
+        return node
+    items = {key: _lists(value) for key, value in node.items()}
+    if items and all(isinstance(k, int) for k in items) and sorted(items) == list(range(len(items))):
+        return [items[i] for i in range(len(items))]
+    return {str(key): value for key, value in items.items()}
+
+
+def _json_value(value: Any) -> Any:
+    """A parameter as JSON can show it: BLOB columns hold bytes."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"<{len(value)} bytes>"
+    return value
+
+
+def _size(n: int) -> str:
+    """Bytes in words a person reads at a glance, exact count kept."""
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit} ({n:,} bytes)"
+    return f"{n:,} bytes"
+
+
+def _table(pairs: list[tuple[str, Any]], mono: bool = False) -> str:
+    """A key | value table; both sides escaped."""
+    cls = ' class="mono"' if mono else ""
+    rows = "".join(f"<tr><th>{esc(k)}</th><td{cls}>{esc(v)}</td></tr>" for k, v in pairs)
+    return f'<table class="kv">{rows}</table>'
+
+
+def _html(text: str, **params: Any) -> pn.pane.HTML:
+    return pn.pane.HTML(text, stylesheets=[status_css(), DETAIL_CSS], margin=(0, 10), **params)
+
+
+def _section(title: str, *objects: Any) -> pn.Column:
+    return pn.Column(pn.pane.HTML(f"<h4 style='margin:10px 0 2px 0'>{esc(title)}</h4>",
+                                  margin=(0, 10)),
+                     *objects, sizing_mode="stretch_width")
+
+
+class TaskDetail(pn.viewable.Viewer):
+    """The chosen Task execution, read-only; links lead to its summary pages."""
+
+    experiment = param.ClassSelector(class_=Experiment, doc="The experiment shown (shared).")
+    session = param.ClassSelector(class_=SessionState, doc="This browser session's choices.")
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self._body = pn.Column(sizing_mode="stretch_width")
+        self._row: TaskRun | None = None
+        self._pages = pn.Column(sizing_mode="stretch_width")
+        self._reports = pn.Column(sizing_mode="stretch_width")
+        self.session.param.watch(lambda _event: self._render(), ["task", "run"])
+        subscribe(self.experiment, "change", lambda event: self._on_change(event.new))
+        self._render()
+
+    # -- what to show ----------------------------------------------------------
+
+    def _chosen(self) -> TaskRun | None:
+        if not self.session.task:
+            return None
+        return self.experiment.latest.get((self.session.task, run_key(self.session.run)))
+
+    def _on_change(self, change: ExperimentChange | None) -> None:
+        """Re-draw when the shown cell got a new row; only the page links when pages changed."""
+        if change is None or not self.session.task:
+            return
+        cell = (self.session.task, run_key(self.session.run))
+        if change.reset or cell in change.cells:
+            self._render()
+        elif (change.pages or change.removed_pages) and self._row is not None:
+            self._fill_links(self._row)
+
+    def _render(self) -> None:
+        self._row = row = self._chosen()
+        if not self.session.task:
+            self._body.objects = [_html(f'<p class="muted">{esc(EMPTY_TEXT)}</p>')]
+            return
+        if row is None:
+            self._body.objects = [self._header(None), _html(
+                f"<p>No execution of {esc(self.session.task)} for run "
+                f"{esc(self.session.run)} in this experiment.</p>")]
+            return
+        self._fill_links(row)
+        self._body.objects = [
+            self._header(row), self._overview(row), self._history(row), self._summary(row),
+            _section("Summary pages of this run", self._pages), self._parameters(row),
+            self._environment(row), self._payload(row),
+        ]
+
+    # -- sections ----------------------------------------------------------------
+
+    def _header(self, row: TaskRun | None) -> pn.Row:
+        title = f"{self.session.task} · run {self.session.run}"
+        status = badge(row.status) if row is not None else ""
+        close = pn.widgets.Button(name="✕ Close", button_type="light", width=90,
+                                  description="Close this detail")
+        close.on_click(lambda _event: self.session.param.update(task="", run=""))
+        return pn.Row(_html(f'<h3 class="title">{esc(title)}</h3>{status}'), pn.layout.HSpacer(),
+                      close, sizing_mode="stretch_width")
+
+    def _overview(self, row: TaskRun) -> pn.pane.HTML:
+        gen = row.gen_cfg
+        timeout = gen.get("task_timeout")
+        pairs = [("finished (UTC)", row.timestamp or "–"),
+                 ("experiment", gen.get("experiment", "–")), ("run", row.run),
+                 ("configuration", gen.get("title", "–")), ("date", gen.get("date", "–")),
+                 ("LUTE version", gen.get("lute_version", "–")),
+                 ("Task timeout", "–" if timeout is None else f"{timeout} s"),
+                 ("implements", row.impl_schemas or "–")]
+        return _html(_table(pairs))
+
+    def _history(self, row: TaskRun) -> pn.Column:
+        tries = self.experiment.history(row.task, row.run_key)
+        if len(tries) < 2:
+            return pn.Column()
+        items = "".join(
+            f"<tr><td>{esc(t.timestamp)}</td><td>{badge(t.status)}</td>"
+            f"<td>{esc(first_line(t.summary, 80))}{' ← shown' if t is row else ''}</td></tr>"
+            for t in tries)
+        return _section(f"Tries ({len(tries)})", _html(f'<table class="kv">{items}</table>'))
+
+    def _summary(self, row: TaskRun) -> pn.Column:
+        content = pn.Column(self._summary_pane(row.summary), sizing_mode="stretch_width")
+        parts: list[Any] = [content]
+        if row.summary_size > len(row.summary):
+            more = pn.widgets.Button(name=f"Show whole summary ({_size(row.summary_size)})",
+                                     button_type="default", width=280)
+            more.on_click(lambda _event: self._load_whole_summary(row, content, more))
+            parts = [_html(f'<p class="note">Summary cut at {len(row.summary):,} of '
+                           f"{row.summary_size:,} characters.</p>"), more, *parts]
+        return _section("Summary", *parts, self._reports)
+
+    def _summary_pane(self, text: str) -> pn.pane.HTML:
+        """``key: value`` pairs as a table, other text in a ``<pre>``; report paths go elsewhere."""
+        if not text.strip():
+            return _html('<p class="muted">(no summary)</p>')
+        items = split_summary(text)
+        pairs = [(item.key, item.value) for item in items if item.kind == "pair"]
+        html = _table(pairs) if pairs else ""
+        html += "".join(f'<pre class="summary">{esc(item.value.strip())}</pre>'
+                        for item in items if item.kind == "text")
+        return _html(html or '<p class="muted">(only report paths)</p>')
+
+    async def _load_whole_summary(self, row: TaskRun, content: pn.Column,
+                                  button: pn.widgets.Button) -> None:
+        content.loading = True
+        try:
+            whole = await self._read(row, "result.summary")
+            content.objects = [self._summary_pane("" if whole is None else str(whole))]
+            button.visible = False
+        except Exception as err:  # unreadable database: say so, keep the cut summary
+            content.objects = [*content.objects, _html(
+                f'<p class="note">Could not read the whole summary: {esc(err)}</p>')]
+        finally:
+            content.loading = False
+
+    async def _read(self, row: TaskRun, column: str, limit: int | None = None) -> Any:
+        """One stored value, read in a worker thread so the session stays responsive."""
+        reader = self.experiment.reader_for(row)
+        if reader is None or row.rowid is None:
+            raise LookupError("this execution has no database row to read from")
+        return await asyncio.to_thread(reader.read_value, row.task, row.rowid, column, limit)
+
+    def _fill_links(self, row: TaskRun) -> None:
+        """Report links of the row's summary and payload, and the pages of its run."""
+        paths = report_paths(row.summary, row.payload.text)
+        self._reports.objects = ([_section("Reports named by this execution")]
+                                 + [self._report_link(path) for path in paths]) if paths else []
+        named = {self.experiment.display_name_for(p) for p in paths} - {None}
+        pages = [name for name, page in self.experiment.pages.items()
+                 if page.run == row.run_key or name in named]
+        self._pages.objects = [self._page_link(name) for name in sorted(pages)] or [
+            _html('<p class="muted">No summary pages for this run.</p>')]
+
+    def _report_link(self, path: str) -> pn.Row:
+        name = self.experiment.display_name_for(path)
+        if name is None:
+            return pn.Row(_html(f'<span class="mono">{esc(path)}</span> <span class="note">'
+                                "(not in this experiment's summary folder)</span>"))
+        return self._page_link(name, label=path)
+
+    def _page_link(self, name: str, label: str | None = None) -> pn.Row:
+        """A page as a link to our served copy and a button into the summary browser."""
+        page = self.experiment.pages.get(name)
+        text = esc(label or name)
+        if page is None:
+            return pn.Row(_html(f'{text} <span class="note">(page not found)</span>'))
+        note = ' <span class="note">(empty page)</span>' if page.empty else ""
+        url = report_url(self.session.prefix, self.experiment.name, name)
+        link = _html(f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">'
+                     f"{text}</a>{note}", margin=(8, 10))
+        browse = pn.widgets.Button(name="open in summary browser", button_type="light",
+                                   width=190, height=30)
+        browse.on_click(lambda _event: self.session.param.update(view="summary", page=name))
+        return pn.Row(link, browse)
+
+    def _parameters(self, row: TaskRun) -> pn.Column:
+        if not row.parameters:
+            return _section("Parameters", _html('<p class="muted">(none stored)</p>'))
+        tree = pn.pane.JSON(nest_parameters(row.parameters), depth=1, name="parameters",
+                            sizing_mode="stretch_width", margin=(0, 10))
+        return _section("Parameters", tree)
+
+    def _environment(self, row: TaskRun) -> pn.Column:
+        cfg = row.exec_cfg
+        env = [pair.partition("=") for pair in str(cfg.get("env") or "").split(";") if pair]
+        communicators = [c for c in str(cfg.get("communicator_desc") or "").split(";") if c]
+        html = _table([(key, value) for key, _, value in env], mono=True) if env else ""
+        html += _table([("poll interval", f"{cfg.get('poll_interval', '–')} s"),
+                        ("communicators", "; ".join(communicators) or "–")])
+        return _section("Environment", _html(html))
+
+    def _payload(self, row: TaskRun) -> pn.Column:
+        size = row.payload.size
+        if size == 0:
+            return _section("Payload", _html('<p class="muted">(no payload)</p>'))
+        result = pn.Column(sizing_mode="stretch_width")
+        too_big = size > PAYLOAD_MAX
+        label = (f"Load the first {_size(PAYLOAD_PEEK)} only" if too_big
+                 else f"Load payload ({size:,} bytes)")
+        load = pn.widgets.Button(name=label, button_type="primary", width=300)
+        load.on_click(lambda _event: self._load_payload(row, result, load, too_big))
+        intro = f"{esc(row.payload.kind)}, {esc(_size(size))}."
+        if too_big:
+            intro += (" Too large to load here whole (over "
+                      f"{PAYLOAD_MAX // (1 << 20)} MB); you can look at its beginning.")
+        return _section("Payload", _html(f"<p>{intro}</p>"), load, result)
+
+    async def _load_payload(self, row: TaskRun, result: pn.Column, button: pn.widgets.Button,
+                            peek: bool) -> None:
+        button.disabled = result.loading = True
+        try:
+            value = await self._read(row, "result.payload", PAYLOAD_PEEK if peek else None)
+            shown = preview(value, row.payload.kind, PAYLOAD_SHOW, size=row.payload.size)
+            result.objects = self._payload_panes(shown)
+            button.visible = False
+        except Exception as err:  # unreadable database: say so and let them try again
+            result.objects = [_html(f'<p class="note">Could not read the payload: {esc(err)}</p>')]
+            button.disabled = False
+        finally:
+            result.loading = False
+
+    def _payload_panes(self, shown: PayloadPreview) -> list[Any]:
+        panes: list[Any] = [_html(f'<p class="muted">{esc(shown.note)}</p>')] if shown.note else []
+        if shown.array is not None:
+            a = shown.array
+            pairs = [("values (float64)", f"{a.count:,}"),
+                     ("finite", f"{a.finite:,}"),
+                     ("min", "–" if a.minimum is None else f"{a.minimum:.6g}"),
+                     ("max", "–" if a.maximum is None else f"{a.maximum:.6g}"),
+                     ("mean", "–" if a.mean is None else f"{a.mean:.6g}"),
+                     ("first values", ", ".join(f"{v:.6g}" for v in a.first))]
+            panes.append(_html(_table(pairs), css_classes=["payload-array"]))
+        elif shown.json is not None:
+            panes.append(_html(f'<pre class="summary">{esc(shown.json)}</pre>'))
+        elif shown.text:
+            cut = "\n…" if shown.truncated else ""
+            panes.append(_html(f'<pre class="summary">{esc(shown.text)}{cut}</pre>'))
+        panes.extend(self._report_link(path) for path in shown.reports)
+        return panes
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self._body

@@ -1,0 +1,83 @@
+"""Deep links: the session's state in the URL's query, with working back/forward.
+
+Panel's ``pn.state.location.sync`` pushes a history entry for every change but
+never hears the browser's back/forward (no ``popstate`` listener), so this
+small component does both: Python sets ``search``, the browser pushes it only
+when it differs from the address bar, and ``popstate`` sends the address back.
+Because the browser compares before pushing, applying a popped state never
+pushes it again.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlencode
+
+import param
+from panel.custom import JSComponent
+
+from dashboard.session import VIEWS, SessionState
+
+#: Query keys, in the order they appear in a link.
+KEYS = ("exp", "view", "task", "run", "page")
+
+
+def to_query(state: SessionState) -> str:
+    """The query string of a deep link to what ``state`` shows."""
+    fields = {"exp": state.experiment, "task": state.task, "run": state.run, "page": state.page}
+    default_view = "summary" if state.page and not state.task else "overview"
+    if state.view != default_view:
+        fields["view"] = state.view
+    return urlencode({key: fields[key] for key in KEYS if fields.get(key)})
+
+
+def from_query(query: str) -> dict[str, str]:
+    """SessionState updates from a query string; unknown keys and values are ignored."""
+    raw = {key: values[-1] for key, values in parse_qs(query.lstrip("?")).items() if values}
+    update = {"experiment": raw.get("exp", ""), "task": raw.get("task", ""),
+              "run": raw.get("run", ""), "page": raw.get("page", "")}
+    view = raw.get("view")
+    if view not in VIEWS:
+        view = "summary" if update["page"] and not update["task"] else "overview"
+    update["view"] = view
+    return {key: value[:4096] for key, value in update.items()}
+
+
+class UrlState(JSComponent):
+    """Mirror of ``window.location.search`` (without the ``?``)."""
+
+    search = param.String(default="", doc="The query string, set from either side.")
+
+    _esm = """
+    export function render({ model }) {
+      const wanted = () => (model.search ? "?" + model.search : "")
+      const url = () => window.location.pathname + wanted() + window.location.hash
+      if (window.location.search !== wanted()) { window.history.replaceState({}, "", url()) }
+      model.on("search", () => {
+        if (window.location.search !== wanted()) { window.history.pushState({}, "", url()) }
+      })
+      const popped = () => { model.search = window.location.search.replace(/^\\?/, "") }
+      window.addEventListener("popstate", popped)
+      model.on("remove", () => window.removeEventListener("popstate", popped))
+      const marker = document.createElement("span")
+      marker.style.display = "none"
+      return marker
+    }
+    """
+
+
+def bind_url(state: SessionState, initial_query: str) -> UrlState:
+    """Apply the link the session was opened with, then keep URL and state in step."""
+    state.param.update(**{k: v for k, v in from_query(initial_query).items()
+                          if v or k == "view"})
+    url = UrlState(search=to_query(state), height=0, width=0, margin=0)
+
+    def state_changed(*_events: object) -> None:
+        url.search = to_query(state)
+
+    def url_changed(event: param.parameterized.Event) -> None:
+        if event.new != to_query(state):
+            state.param.update(**from_query(event.new))
+
+    state.param.watch(state_changed, ["experiment", "view", "task", "run", "page"])
+    url.param.watch(url_changed, "search")
+    return url

@@ -1,0 +1,206 @@
+"""Experiment: the param state of one result directory, refreshed in place.
+
+One Experiment per result directory per process: every browser session
+watches the same object.  ``refresh()`` does the reading (off the UI thread)
+and publishes what changed in one ``param.update``, as an
+:class:`ExperimentChange`, so that views can patch only the cells, rows and
+pages that changed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+import param
+
+from lute_model.discovery import ExperimentSource
+from lute_model.problems import Problem
+from lute_model.results import TaskRun, run_key
+from lute_model.sources.lutedb import LuteDbReader
+from lute_model.sources.summary_tree import SummaryPage, SummaryTreeReader
+from lute_model.status import ALL_STATUSES
+from lute_model.summaries import display_name_of_report
+from lute_model.summary_text import report_paths
+
+Cell = tuple[str, Any]  # (task, run key)
+
+
+@dataclass
+class ExperimentChange:
+    """What one refresh changed; an empty change is not published."""
+
+    rows: list[TaskRun] = field(default_factory=list)
+    cells: list[Cell] = field(default_factory=list)
+    new_runs: list[Any] = field(default_factory=list)
+    new_tasks: list[str] = field(default_factory=list)
+    pages: list[SummaryPage] = field(default_factory=list)
+    removed_pages: list[str] = field(default_factory=list)
+    reset: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.rows or self.pages or self.removed_pages or self.reset)
+
+
+def _newer(a: TaskRun, b: TaskRun) -> bool:
+    """Whether ``a`` is a later word on its cell than ``b`` (by time, then row id)."""
+    return (a.timestamp, a.rowid or 0) >= (b.timestamp, b.rowid or 0)
+
+
+def pipeline_order(rows: list[TaskRun]) -> list[str]:
+    """Tasks in the order they run: by their mean position within each run's rows.
+
+    Rows of one run are ordered by time; LUTE's timestamps have one-second
+    resolution, so ties fall back to the order the Task tables were created
+    in (the reading order), which is the order Tasks first ran.
+    """
+    by_run: dict[Any, list[TaskRun]] = defaultdict(list)
+    first_seen: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        by_run[row.run_key].append(row)
+        first_seen.setdefault(row.task, index)
+    positions: dict[str, list[int]] = defaultdict(list)
+    for run_rows in by_run.values():
+        order: list[str] = []
+        for row in sorted(run_rows, key=lambda r: (r.timestamp, first_seen[r.task])):
+            if row.task not in order:
+                order.append(row.task)
+        for position, task in enumerate(order):
+            positions[task].append(position)
+    return sorted(first_seen, key=lambda t: (sum(positions[t]) / len(positions[t]), first_seen[t]))
+
+
+class Experiment(param.Parameterized):
+    """The live state of one experiment's results, shared by every session."""
+
+    source = param.ClassSelector(class_=ExperimentSource, doc="Where the results are on disk.")
+    executions = param.List(default=[], doc="Every Task execution read, in reading order.")
+    latest = param.Dict(default={}, doc="(task, run key) -> the execution that gives its status.")
+    tasks = param.List(default=[], doc="Task names in pipeline order.")
+    runs = param.List(default=[], doc="Run keys, newest first.")
+    pages = param.Dict(default={}, doc="display_name -> SummaryPage on disk.")
+    page_refs = param.Dict(default={}, doc="display_name -> cells whose row names that page.")
+    problems = param.List(default=[], doc="What could not be read, as Problem(path, message).")
+    change = param.ClassSelector(class_=ExperimentChange, doc="The last refresh's changes.")
+    refreshed_at = param.Number(default=0.0, doc="time.time() of the last completed refresh.")
+    loaded = param.Boolean(default=False, doc="Whether the first read has finished.")
+
+    def __init__(self, source: ExperimentSource, **params: Any) -> None:
+        super().__init__(source=source, name=source.name, **params)
+        self._db_readers = [LuteDbReader(path) for path in source.databases]
+        self._tree = SummaryTreeReader(source.summary_dir) if source.summary_dir else None
+        self._problems: dict[str, list[Problem]] = {}
+        self._rows_by_db: dict[str, list[TaskRun]] = defaultdict(list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Current status of every (Task, run) cell, counted by status name."""
+        counts = {status.name: 0 for status in ALL_STATUSES}
+        for row in self.latest.values():
+            counts[row.status.name] += 1
+        return counts
+
+    def refresh(self) -> ExperimentChange:
+        """Read what changed on disk and publish it; returns the change (maybe empty)."""
+        change = ExperimentChange()
+        latest = dict(self.latest)
+        # Shallow copy: a list is replaced, never changed, when a row adds to it (O(new rows)).
+        page_refs = dict(self.page_refs)
+        for reader in self._db_readers:
+            delta = reader.refresh()
+            key = str(reader.path)
+            self._problems[key] = delta.problems
+            if delta.reset:
+                change.reset = True
+                self._rows_by_db[key] = []
+            self._rows_by_db[key].extend(delta.rows)
+            change.rows.extend(delta.rows)
+        if change.reset:
+            latest, page_refs = {}, {}
+            change.rows = [row for rows in self._rows_by_db.values() for row in rows]
+        for row in change.rows:
+            cell = (row.task, row.run_key)
+            current = latest.get(cell)
+            if current is None or _newer(row, current):
+                latest[cell] = row
+                change.cells.append(cell)
+            for name in self._pages_named(row):
+                refs = page_refs.get(name, [])
+                if cell not in refs:
+                    page_refs[name] = [*refs, cell]
+        pages = self.pages
+        if self._tree is not None:
+            tree = self._tree.refresh()
+            self._problems["summary"] = tree.problems
+            if tree.changed or tree.removed:
+                pages = self._tree.pages()
+                change.pages, change.removed_pages = tree.changed, tree.removed
+        updates: dict[str, Any] = {"refreshed_at": time.time(), "loaded": True}
+        problems = [p for group in self._problems.values() for p in group]
+        if problems != self.problems:
+            updates["problems"] = problems
+        if change:
+            updates.update(self._derived(change, latest, page_refs, pages))
+        self.param.update(**updates)
+        return change
+
+    def _derived(self, change: ExperimentChange, latest: dict, page_refs: dict,
+                 pages: dict) -> dict[str, Any]:
+        executions = [row for rows in self._rows_by_db.values() for row in rows]
+        known_runs = set() if change.reset else set(self.runs)
+        runs = sorted({cell[1] for cell in latest}, key=_run_sort_key, reverse=True)
+        change.new_runs = [r for r in runs if r not in known_runs]
+        tasks = list(self.tasks)
+        new_tasks = [cell[0] for cell in change.cells if cell[0] not in tasks]
+        if new_tasks or change.reset:
+            tasks = pipeline_order(executions)
+            change.new_tasks = [t for t in tasks if t not in self.tasks or change.reset]
+        return {"executions": executions, "latest": latest, "runs": runs, "tasks": tasks,
+                "pages": pages, "page_refs": page_refs, "change": change}
+
+    def _pages_named(self, row: TaskRun) -> list[str]:
+        """display_names of the reports a row's summary or payload names."""
+        names = []
+        for path in report_paths(row.summary, row.payload.text):
+            name = self.display_name_for(path)
+            if name is not None:
+                names.append(name)
+        return names
+
+    def display_name_for(self, report_path: str) -> str | None:
+        """The page a stored absolute report path stands for in this experiment, if any.
+
+        The facility prefix (``/sdf/data/lcls/ds/{hutch}/{experiment}/``) is
+        dropped; the path must name this experiment (by folder or by the
+        experiment LUTE recorded), else it is someone else's page.
+        """
+        parts = PurePosixPath(report_path).parts
+        for i in range(1, len(parts) - 1):
+            if parts[i] == "stats" and parts[i + 1] == "summary":
+                owner = parts[i - 1]
+                if owner == self.name or owner in self._recorded_experiments():
+                    return display_name_of_report(report_path)
+                return None
+        return None
+
+    def _recorded_experiments(self) -> set[str]:
+        return {str(row.gen_cfg.get("experiment")) for row in self.latest.values()
+                if row.gen_cfg.get("experiment")}
+
+    def reader_for(self, row: TaskRun) -> LuteDbReader | None:
+        """The database reader a row came from (for payloads and whole summaries)."""
+        return next((r for r in self._db_readers if str(r.path) == row.source), None)
+
+    def history(self, task: str, run: Any) -> list[TaskRun]:
+        """Every execution of a Task for a run, oldest first (a FAILED try, then the rerun)."""
+        key = run_key(run) if isinstance(run, str) else run
+        rows = [r for r in self.executions if r.task == task and r.run_key == key]
+        return sorted(rows, key=lambda r: (r.timestamp, r.rowid or 0))
+
+
+def _run_sort_key(key: Any) -> tuple[int, Any]:
+    """Numbers in numeric order, then labels that are not numbers."""
+    return (1, key, "") if isinstance(key, int) else (0, 0, str(key))

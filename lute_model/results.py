@@ -1,0 +1,136 @@
+"""TaskResult and DescribedAnalysis as param classes, and ``TaskRun``: one Task execution.
+
+The param classes mirror LUTE's dataclasses field by field and convert both
+ways by duck typing, so LUTE need not be installed to read its results.
+``TaskRun`` is what the readers produce, one per database row or journal event:
+a frozen slotted dataclass rather than a Parameterized, because an experiment
+holds tens of thousands of them and nothing watches a single row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import param
+
+from lute_model.status import AnyStatus, TaskStatus, UnknownStatus, parse_status
+
+
+class TaskResult(param.Parameterized):
+    """Output of one Task's execution: LUTE's ``TaskResult``."""
+
+    task_name = param.String(default="", doc="Name of the Task that produced it.")
+    task_status = param.ClassSelector(
+        class_=(TaskStatus, UnknownStatus), default=TaskStatus.PENDING,
+        doc="Status of the Task; UNKNOWN when the stored value was not a status.")
+    summary = param.String(default="", doc="Short message or summary of the result.")
+    payload = param.Parameter(default="", doc="The actual result, in any format.")
+    impl_schemas = param.String(
+        default=None, allow_None=True, doc="';'-separated Task schemas the Task implements.")
+
+    @classmethod
+    def from_lute(cls, obj: Any) -> TaskResult:
+        """Copy any object with LUTE's fields; the status may be LUTE's enum or a word."""
+        return cls(
+            task_name=obj.task_name,
+            task_status=parse_status(obj.task_status),
+            summary=obj.summary if isinstance(obj.summary, str) else str(obj.summary),
+            payload=obj.payload,
+            impl_schemas=obj.impl_schemas,
+        )
+
+    def to_lute(self, lute_class: type | None = None, status_enum: type | None = None) -> Any:
+        """Build LUTE's ``TaskResult`` (the installed one unless classes are given)."""
+        if lute_class is None or status_enum is None:
+            from lute.tasks import dataclasses as lute_dc  # type: ignore
+
+            lute_class = lute_class or lute_dc.TaskResult
+            status_enum = status_enum or lute_dc.TaskStatus
+        if isinstance(self.task_status, UnknownStatus):
+            raise ValueError(f"cannot give LUTE an unknown status ({self.task_status.raw!r})")
+        return lute_class(
+            task_name=self.task_name,
+            task_status=status_enum[self.task_status.name],
+            summary=self.summary,
+            payload=self.payload,
+            impl_schemas=self.impl_schemas,
+        )
+
+
+class DescribedAnalysis(param.Parameterized):
+    """The Executor's full description of one Task execution: LUTE's ``DescribedAnalysis``."""
+
+    task_result = param.ClassSelector(class_=TaskResult, doc="What the Task produced.")
+    task_parameters = param.Parameter(
+        default=None, doc="The Task's parameters (LUTE's TaskParameters, or a flat dict read back).")
+    task_env = param.Dict(default={}, doc="Environment the Executor ran the Task in.")
+    poll_interval = param.Number(default=0.05, doc="Executor's polling interval, seconds.")
+    communicator_desc = param.List(default=[], item_type=str, doc="The Executor's communicators.")
+
+    @classmethod
+    def from_lute(cls, obj: Any) -> DescribedAnalysis:
+        return cls(
+            task_result=TaskResult.from_lute(obj.task_result),
+            task_parameters=obj.task_parameters,
+            task_env=dict(obj.task_env),
+            poll_interval=float(obj.poll_interval),
+            communicator_desc=list(obj.communicator_desc),
+        )
+
+    def to_lute(self, lute_class: type | None = None, result_class: type | None = None,
+                status_enum: type | None = None) -> Any:
+        if lute_class is None:
+            from lute.tasks.dataclasses import DescribedAnalysis as lute_class  # type: ignore
+        return lute_class(
+            task_result=self.task_result.to_lute(result_class, status_enum),
+            task_parameters=self.task_parameters,
+            task_env=dict(self.task_env),
+            poll_interval=self.poll_interval,
+            communicator_desc=list(self.communicator_desc),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadInfo:
+    """What is known of a payload without loading it."""
+
+    kind: str  # SQLite storage class: "text", "blob", "null", "integer", "real"
+    size: int  # bytes
+    text: str | None = None  # the value itself when it is short text (paths are found here)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRun:
+    """One execution of one Task for one run, as a database row or a journal event says."""
+
+    task: str
+    run: str
+    status: AnyStatus
+    timestamp: str  # ISO-like UTC text as stored ("2024-10-09 12:51:49")
+    summary: str = ""
+    summary_size: int = 0
+    impl_schemas: str | None = None
+    payload: PayloadInfo = PayloadInfo("null", 0)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    gen_cfg: dict[str, Any] = field(default_factory=dict)
+    exec_cfg: dict[str, Any] = field(default_factory=dict)
+    source: str = ""  # the database file (or journal) it came from
+    rowid: int | None = None  # id in the Task table; None for journal events
+    valid_flag: int | None = None
+
+    @property
+    def run_key(self) -> int | str:
+        """A key that sorts runs numerically and merges '12', '0012' and 'r0012'."""
+        return run_key(self.run)
+
+    def to_task_result(self, payload: Any = None) -> TaskResult:
+        return TaskResult(task_name=self.task, task_status=self.status, summary=self.summary,
+                          payload=payload, impl_schemas=self.impl_schemas)
+
+
+def run_key(run: str) -> int | str:
+    """'12', '0012', 'r0012' and 'run12' are one run: 12.  Other labels stay text."""
+    text = str(run).strip()
+    stripped = text.lower().removeprefix("run").removeprefix("r").lstrip("_-")
+    return int(stripped) if stripped.isdigit() else text

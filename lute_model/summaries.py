@@ -1,0 +1,222 @@
+"""Summary pages: ``DisplayName`` (tab / page / path, validated) and ``ElogSummaryPlots``.
+
+LUTE's ``display_name`` is both the eLog location and the folder of the page on
+disk: ``"scans/my_motor_scan"`` is the page ``my_motor_scan`` in the tab
+``scans``, stored at ``stats/summary/scans/my_motor_scan/report.html``.  A name
+comes from analysis code and from the file system, so it is untrusted: every
+name that becomes a path is validated here, once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import param
+
+REPORT_FILE = "report.html"
+
+#: A name without "/" has no tab of its own; the eLog shows such pages in a
+#: tab of this name, and so do we.
+DEFAULT_TAB = "Summary"
+
+#: Longest display name we accept (bytes, UTF-8): longer ones cannot be a
+#: path on the file systems LUTE writes to (PATH_MAX is 4096).
+MAX_NAME_BYTES = 1024
+
+_RUN_PATTERNS = (
+    re.compile(r"^r(?:un)?[_-]?0*(\d+)$", re.IGNORECASE),  # r0012, r12, run_12
+    re.compile(r"^0*(\d+)(?:[_ -].*)?$"),                  # 0012, 0012_XAS
+    re.compile(r"^.*[ _-]r0*(\d+)$", re.IGNORECASE),       # "Probenhalter r0031"
+)
+
+
+class InvalidDisplayName(ValueError):
+    """A display_name that cannot safely name a folder below the summary root."""
+
+
+def run_number(text: str) -> int | None:
+    """The run a name part stands for (``r0012``, ``12``, ``0012_XAS``), if any."""
+    for pattern in _RUN_PATTERNS:
+        match = pattern.match(text.strip())
+        if match:
+            return int(match.group(1))
+    return None
+
+
+@dataclass(frozen=True, order=True)
+class DisplayName:
+    """A validated display_name, split into the eLog's tab and page.
+
+    ``tab`` is the first part, ``page`` the rest joined by ``/`` (deeper paths
+    keep their nesting: ``a/b/c`` is page ``b/c`` of tab ``a``).  A name with a
+    single part is the page of that name in the tab :data:`DEFAULT_TAB`, which
+    is also where such a folder sits on disk: directly under the summary root.
+    """
+
+    path: str
+
+    @classmethod
+    def parse(cls, raw: str) -> DisplayName:
+        """Validate ``raw``; raise :class:`InvalidDisplayName` with the reason."""
+        if not isinstance(raw, str):
+            raise InvalidDisplayName(f"display_name must be text, not {type(raw).__name__}")
+        if not raw:
+            raise InvalidDisplayName("display_name is empty")
+        if "\x00" in raw:
+            raise InvalidDisplayName("display_name contains a NUL character")
+        if "\\" in raw:
+            raise InvalidDisplayName(f"display_name contains a backslash: {raw[:200]!r}")
+        if raw.startswith("/"):
+            raise InvalidDisplayName(f"display_name is an absolute path: {raw[:200]!r}")
+        if len(raw.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+            raise InvalidDisplayName(f"display_name is longer than {MAX_NAME_BYTES} bytes")
+        parts = raw.split("/")
+        for part in parts:
+            if part.strip() == "":
+                raise InvalidDisplayName(f"display_name has an empty part: {raw[:200]!r}")
+            if part in {".", ".."}:
+                raise InvalidDisplayName(f"display_name contains {part!r}: {raw[:200]!r}")
+            if any(unicodedata.category(ch) == "Cc" for ch in part):
+                raise InvalidDisplayName(f"display_name contains a control character: {raw[:200]!r}")
+        return cls(raw)
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return tuple(self.path.split("/"))
+
+    @property
+    def tab(self) -> str:
+        parts = self.parts
+        return parts[0] if len(parts) > 1 else DEFAULT_TAB
+
+    @property
+    def page(self) -> str:
+        parts = self.parts
+        return "/".join(parts[1:]) if len(parts) > 1 else parts[0]
+
+    @property
+    def run(self) -> int | None:
+        """The run this page belongs to, read from its parts (last match wins)."""
+        for part in reversed(self.parts):
+            number = run_number(part)
+            if number is not None:
+                return number
+        return None
+
+    def report_path(self, summary_root: str | os.PathLike) -> Path:
+        """Where this page's report lives below ``summary_root``."""
+        return Path(summary_root, *self.parts, REPORT_FILE)
+
+    def __str__(self) -> str:
+        return self.path
+
+
+def display_name_of_report(path: str, experiment: str | None = None) -> str | None:
+    """The display_name in an absolute report path LUTE stored, or None.
+
+    LUTE stores ``/sdf/data/lcls/ds/{hutch}/{experiment}/stats/summary/{name}/report.html``.
+    The facility prefix means nothing on another machine, so only the part after
+    ``stats/summary/`` is kept; when ``experiment`` is given, the path must
+    belong to it.
+    """
+    posix = PurePosixPath(path.strip())
+    parts = posix.parts
+    if len(parts) < 4 or parts[-1] != REPORT_FILE:
+        return None
+    for i in range(len(parts) - 2):
+        if parts[i] == "stats" and parts[i + 1] == "summary":
+            if experiment is not None and (i == 0 or parts[i - 1] != experiment):
+                return None
+            name = "/".join(parts[i + 2:-1])
+            try:
+                return DisplayName.parse(name).path
+            except InvalidDisplayName:
+                return None
+    return None
+
+
+def _save_html(figures: Any, target: Path) -> None:
+    """Write ``figures`` as one standalone HTML page (resources from the CDN, as LUTE does).
+
+    Panel objects save themselves; HoloViews objects and matplotlib figures are
+    wrapped in the Panel pane made for them, so that no figure type LUTE accepts
+    leaves an empty page behind.
+    """
+    import panel as pn
+
+    if figures is None:
+        raise TypeError("figures is None: there is nothing to save")
+    try:
+        import holoviews as hv
+
+        is_holoviews = isinstance(figures, hv.core.Dimensioned)
+    except ImportError:
+        is_holoviews = False
+    try:
+        from matplotlib.figure import Figure
+
+        is_matplotlib = isinstance(figures, Figure)
+    except ImportError:
+        is_matplotlib = False
+    if is_holoviews:
+        viewable = pn.pane.HoloViews(figures)
+    elif is_matplotlib:
+        viewable = pn.pane.Matplotlib(figures, tight=True, format="svg", sizing_mode="stretch_width")
+    elif isinstance(figures, pn.viewable.Viewable):
+        viewable = figures
+    elif hasattr(figures, "save"):
+        figures.save(str(target))
+        return
+    else:
+        raise TypeError(f"cannot save figures of type {type(figures).__name__}")
+    viewable.save(str(target), title=target.parent.name, resources="cdn")
+
+
+class ElogSummaryPlots(param.Parameterized):
+    """A graphical summary for the eLog: LUTE's ``ElogSummaryPlots``, field by field."""
+
+    display_name = param.String(
+        default="", doc="Path and eLog location, e.g. 'scans/my_motor_scan' (tab 'scans').")
+    figures = param.Parameter(
+        default=None, doc="A Panel object (e.g. pn.Tabs), a HoloViews object or a matplotlib Figure.")
+
+    @property
+    def name_parts(self) -> DisplayName:
+        return DisplayName.parse(self.display_name)
+
+    def save(self, root: str | os.PathLike) -> Path:
+        """Write ``{root}/{display_name}/report.html`` and return its path.
+
+        The page is written to a temporary file and renamed into place, so a
+        reader never sees half a page; an unsupported figure raises instead of
+        leaving the 0-byte page LUTE leaves today.
+        """
+        target = self.name_parts.report_path(root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=target.parent)
+        os.close(fd)
+        try:
+            _save_html(self.figures, Path(tmp))
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return target
+
+    @classmethod
+    def from_lute(cls, obj: Any) -> ElogSummaryPlots:
+        """Copy any object with LUTE's fields (LUTE need not be installed)."""
+        return cls(display_name=obj.display_name, figures=obj.figures)
+
+    def to_lute(self, lute_class: type | None = None) -> Any:
+        """Build LUTE's own dataclass (``lute.tasks.dataclasses`` unless one is given)."""
+        if lute_class is None:
+            from lute.tasks.dataclasses import ElogSummaryPlots as lute_class  # type: ignore
+        return lute_class(display_name=self.display_name, figures=self.figures)

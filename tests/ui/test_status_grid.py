@@ -1,0 +1,228 @@
+"""The status grid in a real browser: colors, legend, a click, a live change, 2,000 runs.
+
+Each test serves the grid alone with ``pn.serve(threaded=True)`` on a free
+port and reads the cells through the figure named ``status-grid`` (the hook
+documented in ``dashboard.views.status_grid``).
+"""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import panel as pn
+import pytest
+from playwright.sync_api import Page, expect
+
+from dashboard.session import SessionState
+from dashboard.views.status_grid import StatusGrid
+from lute_model.discovery import ExperimentSource
+from lute_model.experiment import Experiment
+from lute_model.lute_schema import record_task
+from lute_model.status import ALL_STATUSES, PALETTE, TaskStatus
+
+pytestmark = pytest.mark.timeout(120)
+
+READY = "() => window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle"
+
+#: The grid's cells as the browser has them: one object per cell.
+CELLS_JS = """() => {
+  const fig = Bokeh.documents[0].get_model_by_name('status-grid');
+  const data = fig.renderers[0].data_source.data;
+  return Array.from(data.task, (task, i) => ({task, run: data.run[i], y: data.y[i],
+                                              status: data.status[i], color: data.color[i]}));
+}"""
+
+#: Page coordinates of the middle of one cell, from the figure's scales and canvas.
+CELL_CENTER_JS = """([task, y]) => {
+  const fig = Bokeh.documents[0].get_model_by_name('status-grid');
+  const view = Bokeh.index.find_one(fig);
+  const box = view.el.getBoundingClientRect();
+  return {x: box.left + view.frame.x_scale.compute(task),
+          y: box.top + view.frame.y_scale.compute(y)};
+}"""
+
+#: Rows the figure's y range shows, bottom and top, as the browser has them.
+Y_RANGE_JS = """() => {
+  const fig = Bokeh.documents[0].get_model_by_name('status-grid');
+  return [fig.y_range.start, fig.y_range.end];
+}"""
+
+Session = tuple[Experiment, list[StatusGrid]]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """Poll a Python-side condition (the session's state), as panel's own UI tests do."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def serve_grid() -> Iterator[Callable[[Experiment], tuple[str, list[StatusGrid]]]]:
+    """Serve a StatusGrid per session on a free port; the grids are kept for assertions."""
+    servers: list[Any] = []
+
+    def serve(experiment: Experiment) -> tuple[str, list[StatusGrid]]:
+        grids: list[StatusGrid] = []
+
+        def app() -> StatusGrid:
+            grids.append(StatusGrid(experiment=experiment, session=SessionState()))
+            return grids[-1]
+
+        port = free_port()
+        servers.append(pn.serve({"/": app}, port=port, threaded=True, show=False,
+                                verbose=False, liveness=True))
+        url = f"http://localhost:{port}"
+        wait_until(lambda: _alive(f"{url}/liveness"))
+        return url, grids
+
+    yield serve
+    for server in servers:
+        server.stop()
+        server.join(timeout=10)
+    pn.state.reset()
+
+
+def _alive(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def open_experiment(root: Path) -> Experiment:
+    experiment = Experiment(ExperimentSource(root.name, root, [root / "work_dir" / "lute.db"],
+                                             root / "stats" / "summary"))
+    experiment.refresh()
+    return experiment
+
+
+@pytest.fixture
+def example(example_copy: Callable[[str], Path]) -> Experiment:
+    """mfxp1001123: 16 runs, 5 Tasks, every status LUTE has."""
+    return open_experiment(example_copy("mfxp1001123"))
+
+
+def open_grid(page: Page, url: str) -> list[dict[str, Any]]:
+    page.goto(url)
+    page.wait_for_function(READY)
+    return page.evaluate(CELLS_JS)
+
+
+def test_every_status_has_its_palette_color(page: Page, serve_grid, example: Experiment):
+    url, _ = serve_grid(example)
+    cells = open_grid(page, url)
+    shown = {cell["status"] for cell in cells if cell["status"]}
+    assert shown == {name for name in PALETTE if name != "UNKNOWN"}
+    for cell in cells:
+        if cell["status"]:
+            assert cell["color"] == PALETTE[cell["status"]], cell
+    expected = {(task, str(run)): row.status.name for (task, run), row in example.latest.items()}
+    assert {(c["task"], c["run"]): c["status"] for c in cells if c["status"]} == expected
+
+
+def test_legend_shows_each_status_color_and_count(page: Page, serve_grid, example: Experiment):
+    url, _ = serve_grid(example)
+    open_grid(page, url)
+    for status in ALL_STATUSES:
+        badge = page.locator(f".st-{status.name}")
+        expect(badge).to_contain_text(f"{status.name} {example.counts[status.name]}")
+        expect(badge).to_have_css("background-color", _rgb(PALETTE[status.name]))
+
+
+def test_clicking_a_cell_opens_that_task_and_run(page: Page, serve_grid, example: Experiment):
+    url, grids = serve_grid(example)
+    cells = open_grid(page, url)
+    target = next(c for c in cells if c["status"] == "FAILED")
+    point = page.evaluate(CELL_CENTER_JS, [target["task"], target["y"]])
+    page.mouse.click(point["x"], point["y"])
+    session = grids[0].session
+    wait_until(lambda: session.task == target["task"] and session.run == target["run"])
+    assert session.view == "overview"
+
+
+def test_new_execution_turns_its_cell_color_without_reload(page: Page, serve_grid,
+                                                          example: Experiment):
+    url, _ = serve_grid(example)
+    open_grid(page, url)
+    db = str(example.source.databases[0])
+    record_task(db, task="TestBinary", run="38", status=TaskStatus.RUNNING, experiment="mfxp1001123")
+    record_task(db, task="Test", run="37", status=TaskStatus.FAILED, experiment="mfxp1001123")
+    example.refresh()
+    page.wait_for_function(f"""() => {{
+      const cells = ({CELLS_JS})();
+      const color = (task, run) => cells.find(c => c.task == task && c.run == run)?.color;
+      return color('TestBinary', '38') == '{PALETTE["RUNNING"]}'
+          && color('Test', '37') == '{PALETTE["FAILED"]}';
+    }}""")
+    start, end = page.evaluate(Y_RANGE_JS)
+    newest = max(c["y"] for c in page.evaluate(CELLS_JS))
+    assert start < newest < end, "the view at the top keeps showing the newest run"
+
+
+def write_big_experiment(root: Path, runs: int, tasks: int) -> None:
+    """A LUTE database with ``runs`` × ``tasks`` executions, written in bulk (~1 s)."""
+    db = root / "work_dir" / "lute.db"
+    db.parent.mkdir(parents=True)
+    names = [f"Task{index:02d}" for index in range(tasks)]
+    for name in names:
+        record_task(str(db), task=name, run="0", status=TaskStatus.COMPLETED,
+                    timestamp="2026-01-01 00:00:00")
+    statuses = [s.name for s in TaskStatus]
+    con = sqlite3.connect(db)
+    with con:
+        con.executemany("INSERT INTO gen_cfg (id, title, experiment, run) VALUES (?, ?, ?, ?)",
+                        [(run + 1000, "LUTE Task Configuration", "", str(run))
+                         for run in range(1, runs)])
+        for position, name in enumerate(names):
+            con.executemany(
+                f'INSERT INTO {name} (timestamp, gen_cfg_id, exec_cfg_id, "result.task_status", '
+                '"result.summary", valid_flag) VALUES (?, ?, 1, ?, ?, 1)',
+                [(f"2026-01-01 {run // 3600 % 24:02d}:{run // 60 % 60:02d}:{position:02d}",
+                  run + 1000, statuses[(run + position) % len(statuses)], f"run {run} done")
+                 for run in range(1, runs)])
+    con.close()
+
+
+def test_two_thousand_runs_render_with_the_newest_on_top(page: Page, serve_grid, tmp_path: Path):
+    started = time.perf_counter()
+    write_big_experiment(tmp_path / "big", runs=2000, tasks=20)
+    written = time.perf_counter()
+    experiment = open_experiment(tmp_path / "big")
+    url, _ = serve_grid(experiment)
+    loaded = time.perf_counter()
+    page.goto(url)
+    page.wait_for_function(READY)
+    rendered = time.perf_counter()
+    print(f"\n2,000 × 20: db written in {written - started:.2f} s, read in "
+          f"{loaded - written:.2f} s, first render {rendered - loaded:.2f} s")
+    assert written - started < 5
+    cells = page.evaluate(CELLS_JS)
+    assert len(cells) == 2000 * 20
+    top = max(cells, key=lambda c: c["y"])
+    assert top["run"] == "1999"
+    start, end = page.evaluate(Y_RANGE_JS)
+    assert end == pytest.approx(top["y"] + 0.5)
+    assert end - start <= 60, "the default view shows only the newest few dozen runs"
+
+
+def _rgb(hex_color: str) -> str:
+    red, green, blue = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({red}, {green}, {blue})"

@@ -1,0 +1,291 @@
+"""The report routes against a real Panel server: hostile paths, headers, message pages, jscache."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import queue
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urljoin
+from urllib.request import urlopen
+
+import panel as pn
+import pytest
+from panel.io.server import get_server
+from tornado.ioloop import IOLoop
+
+from dashboard import jscache
+from dashboard.server import REPORT_SIZE_LIMIT, install_report_routes, report_patterns
+from dashboard.views.report_frame import report_iframe_html, report_url
+
+DATA = Path(__file__).parents[1] / "data"
+SECRET = "LUTE-SECRET-7f3a9c"
+REPORT = DATA / "cxil1005322" / "stats" / "summary" / "r7" / "powders" / "report.html"
+
+
+@contextlib.contextmanager
+def panel_server(**kwargs) -> Iterator[int]:
+    """A real Panel server on a free port, its own thread and event loop; yields the port.
+
+    The socket is bound before the port is handed out, so no waiting is needed.
+    """
+    started: queue.Queue = queue.Queue()
+
+    def run() -> None:
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        loop = IOLoop.current()
+        server = get_server({"app": lambda: pn.pane.Markdown("dashboard")}, port=0,
+                            address="127.0.0.1", websocket_origin="*", loop=loop, **kwargs)
+        server.start()
+        started.put((server, loop))
+        loop.start()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    server, loop = started.get(timeout=60)
+    try:
+        yield server.port
+    finally:
+        loop.add_callback(server.stop)
+        loop.add_callback(loop.stop)
+        thread.join(timeout=10)
+
+
+def raw_get(port: int, target: bytes) -> tuple[int, bytes]:
+    """Send the request line exactly as given: no client-side normalising or quoting."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Connection: close\r\n\r\n")
+        response = b"".join(iter(lambda: conn.recv(65536), b""))
+    match = re.match(rb"HTTP/1\.1 (\d{3})", response)
+    return (int(match[1]) if match else 0), response
+
+
+def get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
+    """An ordinary GET; error statuses are returned, not raised."""
+    try:
+        with urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except OSError as err:  # HTTPError is both an error and a response
+        if not hasattr(err, "code"):
+            raise
+        return err.code, dict(err.headers), err.read()
+
+
+@pytest.fixture
+def experiment(tmp_path: Path) -> Path:
+    """A summary folder full of traps, with secrets beside it that must never be served."""
+    (tmp_path / "secret.txt").write_text(SECRET)
+    old = tmp_path / "summary_old" / "r1" / "page"
+    old.mkdir(parents=True)
+    (old / "report.html").write_text(f"<p>{SECRET}</p>")
+    (tmp_path / "summary_old" / "secret.html").write_text(SECRET)
+    summary = tmp_path / "summary"
+    page = summary / "r1" / "page"
+    page.mkdir(parents=True)
+    (page / "report.html").write_text("<p>run 1 powders</p>")
+    (page / "data.csv").write_text("a,b\n1,2\n")
+    (summary / "empty" / "page").mkdir(parents=True)
+    (summary / "empty" / "page" / "report.html").write_bytes(b"")
+    (summary / "old" / "page").mkdir(parents=True)
+    (summary / "old" / "page" / "report.html").write_text(
+        '<script src="https://cdn.bokeh.org/bokeh/release/bokeh-0.0.1.min.js"></script>')
+    (summary / "link_out.html").symlink_to(tmp_path / "secret.txt")
+    (summary / "dir_out").symlink_to(tmp_path / "summary_old")
+    (summary / "inside_link").symlink_to(page)
+    os.link(tmp_path / "secret.txt", summary / "hard.html")
+    os.mkfifo(summary / "pipe.html")
+    return summary
+
+
+@pytest.fixture
+def port(experiment: Path) -> Iterator[int]:
+    roots = {"exp": experiment}
+    with panel_server(extra_patterns=report_patterns(lambda: roots)) as port:
+        yield port
+
+
+def hostile_targets(tmp_path: Path) -> list[bytes]:
+    """Request targets aimed at the secrets: ``..`` in every spelling, links, NUL, long names."""
+    ups = ["..", "%2e%2e", "%2E%2E", ".%2e", "%2e.", "%252e%252e", "..%00", "%2e%2e%00",
+           "%c0%ae%c0%ae", "..%c0%af", "...", "..;", "%u002e%u002e"]
+    seps = ["/", "%2f", "%2F", "\\", "%5c", "%5C", "%252f", "//", "/./"]
+    targets = ["secret.txt", "summary_old/secret.html", "summary_old%2fsecret.html",
+               "summary_old/r1/page/report.html", "secret.txt%00.html"]
+    starts = ["/reports/exp/", "/reports/exp/r1/", "/reports/exp/r1/page/", "/reports/",
+              "/lute-js/bokeh/3.9.2/", "/lute-js/panel/1.9.4/"]
+    paths = [start + sep.join([up] * depth) + sep + target
+             for start, up, sep, depth, target
+             in itertools.product(starts, ups, seps, (1, 2, 4), targets)]
+    absolute = str(tmp_path / "secret.txt")
+    paths += [
+        f"/reports/exp/{absolute}", f"/reports/exp/{absolute.replace('/', '%2f')}",
+        f"/reports/exp//{absolute}", "/reports/exp/link_out.html", "/reports/exp/hard.html",
+        "/reports/exp/dir_out/secret.html", "/reports/exp/dir_out/r1/page/report.html",
+        "/reports/exp/pipe.html", "/reports/%2e%2e/secret.txt", "/reports/exp%2f..%2f/secret.txt",
+        "/reports/..%2fsummary_old/secret.html", "/reports/exp/" + "a" * 4096,
+        "/reports/exp/" + "%2e%2e/" * 700 + "secret.txt", "/reports/exp/" + "x/" * 2000,
+        "/reports/exp/r1\\..\\..\\secret.txt", "/reports/exp/r1/page/report.html/../../../..",
+        "/reports/exp/%00", "/reports/exp/%ff%fe", "/reports/exp/..%ef%bc%8f" + "secret.txt",
+        report_url("", "exp", "../../secret.txt").replace("/report.html", ""),
+        report_url("", "exp", "../summary_old/r1/page"),
+    ]
+    raw = [p.encode() for p in paths]
+    raw += [b"/reports/exp/..\x00/secret.txt", b"/reports/exp/\xff/../../secret.txt",
+            b"/reports/exp/.. /secret.txt", b"http://127.0.0.1/reports/exp/../secret.txt"]
+    return raw
+
+
+def test_no_hostile_path_reaches_a_file_outside_the_summary_folder(port: int, tmp_path: Path):
+    targets = hostile_targets(tmp_path)
+    assert len(targets) >= 1000
+    statuses: dict[int, int] = {}
+    escapes = []
+    for target in targets:
+        status, response = raw_get(port, target)
+        statuses[status] = statuses.get(status, 0) + 1
+        if SECRET.encode() in response or status == 200:
+            escapes.append((target[:120], status))
+    assert escapes == []
+    assert set(statuses) <= {400, 404}, statuses
+    assert statuses.get(404, 0) >= 0.95 * len(targets), statuses
+
+
+def test_a_summary_page_and_the_files_beside_it_are_served(port: int):
+    status, headers, body = get(port, report_url("", "exp", "r1/page"))
+    assert (status, body) == (200, b"<p>run 1 powders</p>")
+    assert headers["Content-Type"].startswith("text/html")
+    status, headers, body = get(port, "/reports/exp/r1/page/data.csv")
+    assert (status, body) == (200, b"a,b\n1,2\n")
+    assert headers["Content-Type"] == "text/csv"
+    status, _, body = get(port, "/reports/exp/inside_link/report.html")
+    assert (status, body) == (200, b"<p>run 1 powders</p>")
+
+
+def test_every_report_response_carries_a_sandboxing_csp(port: int):
+    for path in ["/reports/exp/r1/page/report.html", "/reports/exp/empty/page/report.html",
+                 "/reports/exp/nothing/report.html", "/reports/exp/r1/page/data.csv"]:
+        _, headers, _ = get(port, path)
+        csp = headers["Content-Security-Policy"]
+        directives = {d.split()[0]: d.split()[1:] for d in csp.split("; ")}
+        assert directives["sandbox"] == ["allow-scripts"]
+        assert directives["connect-src"] == ["'none'"]
+        assert directives["form-action"] == ["'none'"]
+        assert directives["frame-ancestors"] == ["'self'"]
+        assert directives["base-uri"] == ["'none'"]
+        assert directives["default-src"] == ["'none'"]
+        assert "https:" not in csp and "*" not in csp
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["Cache-Control"] == "no-cache"
+
+
+def test_an_empty_summary_page_says_why_it_is_empty(port: int):
+    status, _, body = get(port, "/reports/exp/empty/page/report.html")
+    assert status == 200
+    assert b"This summary page is empty (0 bytes): LUTE could not save its figure" in body
+
+
+def test_a_page_made_with_an_uncached_bokeh_says_how_to_fetch_it(port: int, monkeypatch,
+                                                                   tmp_path: Path):
+    monkeypatch.setenv("LUTE_DASHBOARD_JS_CACHE", str(tmp_path / "js-cache"))
+    status, _, body = get(port, "/reports/exp/old/page/report.html")
+    assert status == 200
+    assert (b"This report was made with bokeh 0.0.1, whose JavaScript is not in this "
+            b"server's cache. Run: lute-dashboard js fetch bokeh 0.0.1") in body
+    assert b"<script" not in body
+
+
+def test_a_huge_page_is_refused_not_loaded(port: int, experiment: Path):
+    huge = experiment / "huge" / "report.html"
+    huge.parent.mkdir()
+    with open(huge, "wb") as file:
+        file.truncate(REPORT_SIZE_LIMIT + 1)  # sparse: no disk space needed
+    status, _, body = get(port, "/reports/exp/huge/report.html")
+    assert status == 200
+    assert b"too large" in body
+
+
+def test_a_lute_report_gets_every_script_and_style_from_this_server(tmp_path: Path):
+    roots = {"cxil1005322": REPORT.parents[2]}
+    with panel_server(extra_patterns=report_patterns(lambda: roots)) as port:
+        url = report_url("", "cxil1005322", "r7/powders")
+        status, _, body = get(port, url)
+        assert status == 200
+        assert b"cdn.bokeh.org" not in body and b"cdn.holoviz.org" not in body
+        local = sorted(set(re.findall(rb'"([^"]*lute-js/[^"]+)"', body)))
+        assert len(local) >= 10
+        for link in local:
+            absolute = urljoin(f"http://127.0.0.1:{port}{url}", link.decode())
+            status, headers, content = get(port, absolute.split(str(port), 1)[1])
+            assert status == 200, link
+            assert headers["Content-Type"].split(";")[0] in (
+                "text/javascript", "text/css", "image/png", "image/vnd.microsoft.icon")
+            assert "immutable" in headers["Cache-Control"]
+            assert content
+
+
+def test_routes_can_be_added_to_a_running_server_once(experiment: Path):
+    roots = {"exp": experiment}
+    with panel_server() as port:
+        assert get(port, "/late/reports/exp/r1/page/report.html")[0] == 404
+        assert install_report_routes(lambda: roots, "/late") >= 1
+        assert install_report_routes(lambda: roots, "/late") == 0
+        status, _, body = get(port, "/late/reports/exp/r1/page/report.html")
+        assert (status, body) == (200, b"<p>run 1 powders</p>")
+        assert get(port, "/app")[0] == 200
+
+
+@pytest.mark.parametrize(("title", "display_name"), [
+    ('"><script>alert(1)</script>', 'tab/"><img src=x onerror=alert(1)>'),
+    ("Δt-Scan (fs)", "Δt-Scan (fs)/r0031"),
+    ("100% done?", "scans/100% done?#x"),
+])
+def test_the_report_frame_quotes_untrusted_names(title: str, display_name: str):
+    url = report_url("/prefix", "mfx p100", display_name)
+    assert url.startswith("/prefix/reports/mfx%20p100/") and url.endswith("/report.html")
+    assert not set(url) & set("\"'<> ?#")
+    frame = report_iframe_html(url, title)
+    assert frame.count("<") == 2 and frame.count(">") == 2
+    assert 'sandbox="allow-scripts"' in frame and "allow-same-origin" not in frame
+    assert 'referrerpolicy="no-referrer"' in frame and 'loading="lazy"' in frame
+
+
+def test_the_report_frame_refuses_script_urls():
+    with pytest.raises(ValueError):
+        report_iframe_html(" javascript:alert(1)", "x")
+
+
+def test_the_installed_bokeh_and_panel_are_served_without_a_cache(monkeypatch, tmp_path: Path):
+    monkeypatch.setenv("LUTE_DASHBOARD_JS_CACHE", str(tmp_path / "js-cache"))
+    bokeh_js = jscache.locate("bokeh", "3.9.2", "js/bokeh.min.js")
+    assert bokeh_js is not None and bokeh_js.name == "bokeh.min.js"
+    assert jscache.locate("panel", "1.9.4", "panel.min.js") is not None
+    assert jscache.available("bokeh", "3.9.2") and not jscache.available("bokeh", "0.0.1")
+    for relpath in ["../__init__.py", "js/../../../__init__.py", "/etc/passwd", "js\\x", "js"]:
+        assert jscache.locate("bokeh", "3.9.2", relpath) is None
+    assert jscache.locate("bokeh", "../3.9.2", "js/bokeh.min.js") is None
+    assert jscache.locate("numpy", "1.0.0", "x") is None
+    assert jscache.js_fetch_main(["3.9.2"]) == 0
+    assert jscache.js_fetch_main(["panel", "1.9.4;rm"]) == 1
+    assert not (tmp_path / "js-cache").exists()
+
+
+@pytest.mark.network
+def test_fetch_caches_an_old_bokeh_from_its_wheel(monkeypatch, tmp_path: Path):
+    cache = tmp_path / "js-cache"
+    monkeypatch.setenv("LUTE_DASHBOARD_JS_CACHE", str(cache))
+    assert not jscache.available("bokeh", "3.4.2")
+    folder = jscache.fetch("bokeh", "3.4.2")
+    assert folder == cache / "bokeh" / "3.4.2"
+    bokeh_js = jscache.locate("bokeh", "3.4.2", "js/bokeh.min.js")
+    assert bokeh_js is not None and b"3.4.2" in bokeh_js.read_bytes()
+    assert sorted(p.name for p in (cache / "bokeh").iterdir()) == ["3.4.2"]  # no temp left
+    assert jscache.fetch("bokeh", "3.4.2") == folder
+
