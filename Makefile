@@ -20,8 +20,7 @@ chromium:
 	  else echo "Browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi; }
 
 demo: $(BIN)/lute-dashboard
-	$(BIN)/lute-dashboard demo $(DEMO_DIR)
-	$(BIN)/lute-dashboard serve $(DEMO_DIR) --port $(PORT)
+	$(BIN)/lute-dashboard demo $(DEMO_DIR) --serve --port $(PORT)
 
 test: $(BIN)/lute-dashboard chromium
 	$(BIN)/ruff check lute_model dashboard tests bench

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -78,11 +79,49 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from lute_model.demo import build_demo
+    """Write (or resume) the demo; with --live keep it running; with --serve also serve it."""
+    from lute_model.demo import build_demo, run_live
 
     root = Path(args.dir)
-    build_demo(root, runs=args.runs)
-    print(f"demo experiment written to {root}")
+    demo = build_demo(root, runs=args.runs)
+    print(f"demo experiment in {root}", flush=True)
+    if args.live:
+        try:
+            run_live(demo, args.interval)
+        except KeyboardInterrupt:
+            pass
+        return 0
+    if not args.serve:
+        return 0
+    # The demo's writer is a process of its own, as LUTE is: the server only reads.
+    writer = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "demo", str(root),
+                               "--live", "--interval", str(args.interval)])
+    try:
+        serve_args = build_parser().parse_args(["serve", str(root), "--port", str(args.port)])
+        return cmd_serve(serve_args)
+    finally:
+        writer.terminate()
+        writer.wait(timeout=10)
+
+
+def cmd_emit(args: argparse.Namespace) -> int:
+    """Append one status event, for shell launchers and SLURM scripts."""
+    from lute_model.discovery import find_databases
+    from lute_model.sources.journal import JOURNAL_NAME, append_event
+
+    folder = Path(args.dir)
+    if not folder.is_dir():
+        print(f"lute-dashboard emit: {folder} is not a folder", file=sys.stderr)
+        return 2
+    databases = [] if (folder / "lute.db").exists() else find_databases(folder, depth=1)
+    target = (databases[0].parent if databases else folder) / JOURNAL_NAME
+    try:
+        append_event(target, task=args.task, run=args.run, status=args.status,
+                     message=args.message, experiment=args.experiment,
+                     job=args.job or os.environ.get("SLURM_JOB_ID"))
+    except (ValueError, OSError) as err:
+        print(f"lute-dashboard emit: {err}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -109,8 +148,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="write a demo experiment into DIR")
     demo.add_argument("dir", metavar="DIR")
-    demo.add_argument("--runs", type=int, default=36)
+    demo.add_argument("--runs", type=int, default=36, help="runs of history (default 36)")
+    demo.add_argument("--live", action="store_true",
+                      help="keep the experiment running: new runs, Tasks starting and ending")
+    demo.add_argument("--interval", type=float, default=2.0, metavar="SECONDS",
+                      help="seconds between two live steps (default 2)")
+    demo.add_argument("--serve", action="store_true",
+                      help="serve the dashboard on it while it runs live")
+    demo.add_argument("--port", type=int, default=5006)
     demo.set_defaults(func=cmd_demo)
+
+    emit = commands.add_parser("emit", help="append a Task status event to the journal")
+    emit.add_argument("dir", metavar="DIR", help="the folder of lute.db (or the experiment)")
+    emit.add_argument("--task", required=True)
+    emit.add_argument("--run", required=True)
+    emit.add_argument("--status", required=True, help="a TaskStatus name, e.g. RUNNING")
+    emit.add_argument("--message", default="")
+    emit.add_argument("--experiment")
+    emit.add_argument("--job", help="batch job id (default: $SLURM_JOB_ID)")
+    emit.set_defaults(func=cmd_emit)
 
     serve = commands.add_parser("serve", help="serve the dashboard (Panel server)")
     _add_source_args(serve)

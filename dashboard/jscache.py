@@ -52,7 +52,7 @@ def _check(package: str, version: str) -> None:
         raise ValueError(f"not a release version: {version!r}")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _installed_static(package: str, version: str) -> Path | None:
     """The installed package's static folder, if it is that very version.
 

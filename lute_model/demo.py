@@ -17,6 +17,7 @@ at a time, writing the database only when a Task ends, as LUTE's Executor does.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -31,6 +32,7 @@ from matplotlib.patches import Circle
 
 from lute_model.lute_schema import record_task
 from lute_model.results import run_key
+from lute_model.sources.journal import JOURNAL_NAME, append_event
 from lute_model.status import TaskStatus
 from lute_model.summaries import ElogSummaryPlots
 
@@ -191,17 +193,17 @@ class DemoExperiment:
             status: TaskStatus | None = None
             for status in HISTORY_TRIES.get((run, task), (TaskStatus.COMPLETED,)):
                 clock = min(clock + timedelta(minutes=int(self.rng.integers(2, 6))), _now())
-                self._end_task(task, run, status, clock)
+                self._end_task(task, run, status, clock, (run, task) == EMPTY_PAGE_TASK)
             if status is not TaskStatus.COMPLETED:
                 break
         return clock
 
-    def _end_task(self, task: str, run: int, status: TaskStatus | None,
-                  moment: datetime) -> Outcome:
+    def _end_task(self, task: str, run: int, status: TaskStatus | None, moment: datetime,
+                  empty_pages: bool = False) -> Outcome:
         """Do what LUTE's Executor does when a Task ends: write its pages, then its row."""
         outcome = self.outcome(task, run, status or TaskStatus.COMPLETED)
         for page in outcome.pages:
-            self._save_page(page, (run, task) == EMPTY_PAGE_TASK)
+            self._save_page(page, empty_pages)
         if status is None:
             return outcome
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -301,7 +303,7 @@ class DemoExperiment:
         if status is TaskStatus.FAILED:
             message = FAILURES[task].format(run=run, experiment=self.experiment,
                                             facility=self.facility)
-            payload = self._find_peaks_list(run) if task == FIND_PEAKS else ""
+            payload = self.peaks_list(run) if task == FIND_PEAKS else ""
             return Outcome(message, payload)
         if status is not TaskStatus.COMPLETED:
             return Outcome(STATUS_MESSAGES[status], "")
@@ -316,13 +318,16 @@ class DemoExperiment:
             params["min_peaks"] = 15
         return params
 
-    def _find_peaks_list(self, run: int) -> str:
+    def peaks_list(self, run: int) -> str:
+        """FindPeaks' list of CXI files, which IndexCrystFEL reads."""
         return f"{self.facility}/work_dir/cxi/{self.experiment}_{run}_lyso.list"
 
-    def _stream(self, run: int) -> str:
+    def stream_file(self, run: int) -> str:
+        """IndexCrystFEL's CrystFEL stream for one run."""
         return f"{self.facility}/work_dir/{self.experiment}_r{run:04d}_lyso.stream"
 
-    def _smd_file(self, run: int) -> str:
+    def smd_file(self, run: int) -> str:
+        """SubmitSMD's smalldata HDF5 file for one run."""
         return f"{self.facility}/hdf5/smalldata/{self.experiment}_Run{run:04d}.h5"
 
 
@@ -368,14 +373,14 @@ def _find_peaks_parameters(demo: DemoExperiment, run: int) -> dict[str, Any]:
         "event_code": 0, "psana_mask": True, "mask_file": None, "min_peaks": 15,
         "max_peaks": 2048, "npix_min": 2, "npix_max": 40, "amax_thr": 50.0, "atot_thr": 200.0,
         "son_min": 8.0, "peak_rank": 3, "r0": 3.0, "dr": 2.0, "nsigm": 8.0, "compression": None,
-        "out_file": demo._find_peaks_list(run),
+        "out_file": demo.peaks_list(run),
     }
 
 
 def _index_parameters(demo: DemoExperiment, run: int) -> dict[str, Any]:
     return {
         "executable": "/sdf/group/lcls/ds/tools/crystfel/0.10.2/bin/indexamajig",
-        "in_file": demo._find_peaks_list(run), "out_file": demo._stream(run), "peaks": "cxi",
+        "in_file": demo.peaks_list(run), "out_file": demo.stream_file(run), "peaks": "cxi",
         "geometry": f"{demo.facility}/work_dir/geom/r0003.geom", "zmq_input": None,
         "nthreads": 120, "indexing": "xgandalf",
         "cell_file": f"{demo.facility}/work_dir/lysozyme.cell", "tolerance": "5,5,5,1.5",
@@ -410,7 +415,7 @@ def _compare_parameters(demo: DemoExperiment, run: int) -> dict[str, Any]:
 
 
 def _scan_parameters(demo: DemoExperiment, run: int) -> dict[str, Any]:
-    return {"smd_path": demo._smd_file(run), "xss_detname": "jungfrau4M", "ipm_var": "ipm_dg2",
+    return {"smd_path": demo.smd_file(run), "xss_detname": "jungfrau4M", "ipm_var": "ipm_dg2",
             "scan_var": ["jet_x"], "thresholds": {"min_Iscat": 10.0, "min_ipm": 1000.0}}
 
 
@@ -427,14 +432,14 @@ _PARAMETERS: dict[str, Callable[[DemoExperiment, int], dict[str, Any]]] = {
 
 def _submit_smd_result(demo: DemoExperiment, run: int) -> Outcome:
     if run not in DARK_RUNS:
-        return Outcome("", demo._smd_file(run))
+        return Outcome("", demo.smd_file(run))
     name = f"calib/jungfrau4M/r{run:04d}"
     pedestal = 3000 + demo.rng.normal(0, 40, (48, 48)).round()
     figure = hv.Image(pedestal, bounds=(0, 0, 48, 48), kdims=["column", "row"], vdims=["ADU"])
     figure = figure.opts(cmap="gray", colorbar=True, width=420, height=360,
                          title=f"jungfrau4M pedestal, gain stage 0 (dark run {run})")
     summary = f"Dark run: pedestals and noise for jungfrau4M;{demo.page_path(name)}"
-    return Outcome(summary, demo._smd_file(run), (ElogSummaryPlots(display_name=name,
+    return Outcome(summary, demo.smd_file(run), (ElogSummaryPlots(display_name=name,
                                                                     figures=figure),))
 
 
@@ -467,11 +472,11 @@ def _index_result(demo: DemoExperiment, run: int) -> Outcome:
     summary = (f"Number of lattices indexed: {int(rate * demo.rng.integers(300, 400))};"
                f"Indexing rate: {rate:.2f}")
     if run % INDEX_PAGE_EVERY:
-        return Outcome(summary, demo._stream(run))
+        return Outcome(summary, demo.stream_file(run))
     name = f"indexing/r{run:04d}"
     figures = _rates_by_run(demo.hit_rates, demo.indexing_rates)
     page = ElogSummaryPlots(display_name=name, figures=figures)
-    return Outcome(f"{summary};{demo.page_path(name)}", demo._stream(run), (page,))
+    return Outcome(f"{summary};{demo.page_path(name)}", demo.stream_file(run), (page,))
 
 
 def _concatenate_result(demo: DemoExperiment, run: int) -> Outcome:
@@ -589,3 +594,18 @@ def build_demo(root: Path, runs: int = 36) -> DemoExperiment:
     if not demo.db_path.exists():
         demo.build(runs)
     return demo
+
+
+def run_live(demo: DemoExperiment, interval: float, steps: int | None = None) -> None:
+    """Keep the demo alive: one ``advance`` every ``interval`` seconds, events to the journal.
+
+    This is what LUTE and the hook adapter do at a beamline, compressed: the
+    journal gets every status change, ``lute.db`` a row when a Task ends.
+    """
+    journal = demo.db_path.parent / JOURNAL_NAME
+    done = 0
+    while steps is None or done < steps:
+        for event in demo.advance():
+            append_event(journal, experiment=demo.experiment, **event)
+        done += 1
+        time.sleep(interval)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import param
@@ -20,6 +20,7 @@ import param
 from lute_model.discovery import ExperimentSource
 from lute_model.problems import Problem
 from lute_model.results import TaskRun, run_key
+from lute_model.sources.journal import JOURNAL_NAME, JournalReader
 from lute_model.sources.lutedb import LuteDbReader
 from lute_model.sources.summary_tree import SummaryPage, SummaryTreeReader
 from lute_model.status import ALL_STATUSES
@@ -27,6 +28,7 @@ from lute_model.summaries import display_name_of_report
 from lute_model.summary_text import report_paths
 
 Cell = tuple[str, Any]  # (task, run key)
+JOURNAL_PROBLEMS = 20
 
 
 @dataclass
@@ -34,6 +36,7 @@ class ExperimentChange:
     """What one refresh changed; an empty change is not published."""
 
     rows: list[TaskRun] = field(default_factory=list)
+    events: list[TaskRun] = field(default_factory=list)
     cells: list[Cell] = field(default_factory=list)
     new_runs: list[Any] = field(default_factory=list)
     new_tasks: list[str] = field(default_factory=list)
@@ -42,12 +45,24 @@ class ExperimentChange:
     reset: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.rows or self.pages or self.removed_pages or self.reset)
+        return bool(self.rows or self.events or self.pages or self.removed_pages or self.reset)
+
+
+def _order(row: TaskRun) -> tuple[str, int, int]:
+    """Sort key of the merge rule: latest by time; a database row is final.
+
+    Database times have whole seconds while journal times have milliseconds,
+    so a row counts as the end of its second: a journal event of the same
+    second (the RUNNING that preceded it) never outranks it.
+    """
+    if row.rowid is None:
+        return (row.timestamp, 0, 0)
+    return (row.timestamp + ".999999", 1, row.rowid)
 
 
 def _newer(a: TaskRun, b: TaskRun) -> bool:
-    """Whether ``a`` is a later word on its cell than ``b`` (by time, then row id)."""
-    return (a.timestamp, a.rowid or 0) >= (b.timestamp, b.rowid or 0)
+    """Whether ``a`` is a later word on its cell than ``b``."""
+    return _order(a) >= _order(b)
 
 
 def pipeline_order(rows: list[TaskRun]) -> list[str]:
@@ -91,9 +106,14 @@ class Experiment(param.Parameterized):
     def __init__(self, source: ExperimentSource, **params: Any) -> None:
         super().__init__(source=source, name=source.name, **params)
         self._db_readers = [LuteDbReader(path) for path in source.databases]
+        self._journals = [JournalReader(Path(path).parent / JOURNAL_NAME)
+                          for path in source.databases]
         self._tree = SummaryTreeReader(source.summary_dir) if source.summary_dir else None
         self._problems: dict[str, list[Problem]] = {}
         self._rows_by_db: dict[str, list[TaskRun]] = defaultdict(list)
+        # Only each cell's latest journal event is kept: the journal grows all
+        # experiment long, and older events never decide a status again.
+        self._journal_latest: dict[str, dict[Cell, TaskRun]] = defaultdict(dict)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -118,10 +138,27 @@ class Experiment(param.Parameterized):
                 self._rows_by_db[key] = []
             self._rows_by_db[key].extend(delta.rows)
             change.rows.extend(delta.rows)
+        for journal in self._journals:
+            events = journal.refresh()
+            key = str(journal.path)
+            kept = self._journal_latest[key]
+            if events.reset:
+                change.reset = True
+                kept.clear()
+                self._problems[key] = []
+            # Bad lines stay reported (the last few): they will not be read again.
+            self._problems[key] = (self._problems.get(key, []) + events.problems)[-JOURNAL_PROBLEMS:]
+            for event in events.rows:
+                cell = (event.task, event.run_key)
+                if cell not in kept or _newer(event, kept[cell]):
+                    kept[cell] = event
+            change.events.extend(events.rows)
         if change.reset:
             latest, page_refs = {}, {}
             change.rows = [row for rows in self._rows_by_db.values() for row in rows]
-        for row in change.rows:
+            change.events = [row for kept in self._journal_latest.values()
+                             for row in kept.values()]
+        for row in change.rows + change.events:
             cell = (row.task, row.run_key)
             current = latest.get(cell)
             if current is None or _newer(row, current):
@@ -151,12 +188,15 @@ class Experiment(param.Parameterized):
                  pages: dict) -> dict[str, Any]:
         executions = [row for rows in self._rows_by_db.values() for row in rows]
         known_runs = set() if change.reset else set(self.runs)
-        runs = sorted({cell[1] for cell in latest}, key=_run_sort_key, reverse=True)
-        change.new_runs = [r for r in runs if r not in known_runs]
+        # Cells are never removed without a reset: only the changed cells can add a run.
+        added_runs = {cell[1] for cell in (latest if change.reset else change.cells)} - known_runs
+        runs = (sorted(known_runs | added_runs, key=_run_sort_key, reverse=True) if added_runs
+                else list(self.runs))
+        change.new_runs = [r for r in runs if r in added_runs]
         tasks = list(self.tasks)
         new_tasks = [cell[0] for cell in change.cells if cell[0] not in tasks]
         if new_tasks or change.reset:
-            tasks = pipeline_order(executions)
+            tasks = pipeline_order(executions + [r for r in latest.values() if r.rowid is None])
             change.new_tasks = [t for t in tasks if t not in self.tasks or change.reset]
         return {"executions": executions, "latest": latest, "runs": runs, "tasks": tasks,
                 "pages": pages, "page_refs": page_refs, "change": change}

@@ -167,7 +167,7 @@ def _save_html(figures: Any, target: Path) -> None:
     if is_holoviews:
         viewable = pn.pane.HoloViews(figures)
     elif is_matplotlib:
-        viewable = pn.pane.Matplotlib(figures, tight=True, format="svg", sizing_mode="stretch_width")
+        viewable = pn.pane.Matplotlib(figures, format="svg", sizing_mode="stretch_width")
     elif isinstance(figures, pn.viewable.Viewable):
         viewable = figures
     elif hasattr(figures, "save"):
@@ -184,7 +184,8 @@ class ElogSummaryPlots(param.Parameterized):
     display_name = param.String(
         default="", doc="Path and eLog location, e.g. 'scans/my_motor_scan' (tab 'scans').")
     figures = param.Parameter(
-        default=None, doc="A Panel object (e.g. pn.Tabs), a HoloViews object or a matplotlib Figure.")
+        default=None,
+        doc="A Panel object (e.g. pn.Tabs), a HoloViews object or a matplotlib Figure.")
 
     @property
     def name_parts(self) -> DisplayName:
@@ -198,6 +199,7 @@ class ElogSummaryPlots(param.Parameterized):
         leaving the 0-byte page LUTE leaves today.
         """
         target = self.name_parts.report_path(root)
+        created = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=target.parent)
         os.close(fd)
@@ -205,9 +207,11 @@ class ElogSummaryPlots(param.Parameterized):
             _save_html(self.figures, Path(tmp))
             os.chmod(tmp, 0o644)
             os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        except BaseException:
+            os.unlink(tmp)
+            for folder in created:  # deepest first: leave no empty page folder behind
+                folder.rmdir()
+            raise
         return target
 
     @classmethod

@@ -22,17 +22,20 @@ the Task never ran) and ``color`` (``PALETTE[status]``).
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import panel as pn
 import param
 from bokeh.models import (
     ColumnDataSource,
     CustomJS,
+    CustomJSHover,
     FactorRange,
     HoverTool,
     Range1d,
@@ -60,10 +63,34 @@ MAX_SYMBOL_ROWS = 60
 #: Fill of a cell whose Task never ran for that run: a faint grey on light and dark pages.
 EMPTY_COLOR = "rgba(128, 128, 128, 0.12)"
 
-COLUMNS = ("task", "run", "y", "status", "label", "color", "symbol", "text_color", "time",
-           "summary")
+#: One entry per cell.  Every string column costs the first page load of a big
+#: experiment about a second, so what can be derived in the browser (symbol,
+#: text color) is not a column.
+COLUMNS = ("task", "run", "y", "status", "color", "time", "summary")
 
-Columns = dict[str, list[Any]]
+Columns = dict[str, Any]
+
+#: Fills the symbols' own small source with the cells in view: the text glyph
+#: measures every string it holds, which for 40,000 cells took seconds.  Set
+#: with ``sync: false``: the server does not need to hear about it.
+SYMBOLS_JS = """
+const data = source.data, width = x_range.factors.length;
+const low = Math.max(0, Math.ceil(y_range.start - 0.5)), high = Math.floor(y_range.end + 0.5);
+const pick = {task: [], y: [], symbol: [], color: []};
+if (width > 0 && high - low <= max_rows) {
+  const stop = Math.min(data.task.length, high * width);
+  for (let i = low * width; i < stop; i++) {
+    const status = data.status[i];
+    if (!status) continue;
+    pick.task.push(data.task[i]); pick.y.push(data.y[i]);
+    pick.symbol.push(symbol_of[status]); pick.color.push(text_on[status]);
+  }
+}
+symbols.setv({data: pick}, {sync: false});
+"""
+
+#: The hover's status line: glyph and name, or that the Task never ran (text, never HTML).
+STATUS_HOVER_JS = "return value ? `${symbol_of[value]} ${value}` : 'never ran';"
 
 
 def run_label(run: Any) -> str:
@@ -74,28 +101,44 @@ def run_label(run: Any) -> str:
 def cell_values(row: TaskRun | None) -> dict[str, Any]:
     """What one cell shows for its latest execution (or for none): every column but place."""
     if row is None:
-        return {"status": "", "label": "never ran", "color": EMPTY_COLOR, "symbol": "",
-                "text_color": EMPTY_COLOR, "time": "", "summary": ""}
+        return {"status": "", "color": EMPTY_COLOR, "time": "", "summary": ""}
     name = row.status.name
-    raw = getattr(row.status, "raw", "")
-    return {"status": name, "label": f"{SYMBOL[name]} {name}" + (f" ({raw})" if raw else ""),
-            "color": PALETTE[name], "symbol": SYMBOL[name], "text_color": TEXT_ON[name],
+    return {"status": name, "color": PALETTE[name],
             "time": f"{row.timestamp} UTC" if row.timestamp else "",
             "summary": first_line(row.summary)}
 
 
 def build_columns(experiment: Experiment, runs_bottom_up: list[Any], first_y: int = 0) -> Columns:
     """The dense columns for ``runs_bottom_up``, row by row, Tasks in pipeline order."""
-    columns: Columns = {name: [] for name in COLUMNS}
+    columns: Columns = {name: [] for name in COLUMNS if name != "y"}
     latest = experiment.latest
-    for y, run in enumerate(runs_bottom_up, start=first_y):
+    tasks = experiment.tasks
+    for run in runs_bottom_up:
         label = run_label(run)
-        for task in experiment.tasks:
+        for task in tasks:
             values = cell_values(latest.get((task, run)))
-            values.update(task=task, run=label, y=y)
-            for name in COLUMNS:
-                columns[name].append(values[name])
+            values.update(task=task, run=label)
+            for name, column in columns.items():
+                column.append(values[name])
+    rows = np.arange(first_y, first_y + len(runs_bottom_up), dtype=np.int32)
+    columns["y"] = np.repeat(rows, len(tasks))
     return columns
+
+
+def symbols_in_view(columns: Columns, width: int, start: float, end: float) -> Columns:
+    """The symbols of the cells between ``start`` and ``end``: what SYMBOLS_JS computes later."""
+    low, high = max(0, math.ceil(start - 0.5)), math.floor(end + 0.5)
+    picked: Columns = {"task": [], "y": [], "symbol": [], "color": []}
+    if width == 0 or high - low > MAX_SYMBOL_ROWS:
+        return picked
+    for index in range(low * width, min(len(columns["task"]), high * width)):
+        status = columns["status"][index]
+        if status:
+            picked["task"].append(columns["task"][index])
+            picked["y"].append(int(columns["y"][index]))
+            picked["symbol"].append(SYMBOL[status])
+            picked["color"].append(TEXT_ON[status])
+    return picked
 
 
 class _SharedCache:
@@ -149,6 +192,7 @@ class StatusGrid(pn.viewable.Viewer):
         self._runs: list[Any] = []  # bottom-up: index == y
         self._y_of_run: dict[Any, int] = {}
         self._source = ColumnDataSource(data={name: [] for name in COLUMNS})
+        self._symbols = ColumnDataSource(data={"task": [], "y": [], "symbol": [], "color": []})
         self._figure = self._make_figure()
         self._legend = pn.pane.HTML("", stylesheets=[status_css()], margin=(5, 10))
         self._layout = pn.Column(
@@ -177,19 +221,11 @@ class StatusGrid(pn.viewable.Viewer):
             line_color=None, nonselection_fill_alpha=1.0, selection_line_color="#000000",
             selection_line_width=2,
         )
-        symbols = fig.text(
-            x="task", y="y", text="symbol", source=self._source, text_color="text_color",
-            text_align="center", text_baseline="middle", text_font_size="11px",
-        )
-        symbols.nonselection_glyph = None
+        fig.text(x="task", y="y", text="symbol", source=self._symbols, text_color="color",
+                 text_align="center", text_baseline="middle", text_font_size="11px")
         wheel = WheelPanTool(dimension="height")
-        fig.add_tools(
-            wheel, WheelZoomTool(dimensions="height"),
-            TapTool(renderers=[cells]),
-            HoverTool(renderers=[cells], tooltips=[
-                ("Run", "@run"), ("Task", "@task"), ("Status", "@label"), ("Time", "@time"),
-                ("Summary", "@summary")]),
-        )
+        fig.add_tools(wheel, WheelZoomTool(dimensions="height"), TapTool(renderers=[cells]),
+                      self._hover(cells))
         fig.toolbar.active_scroll = wheel
         fig.toolbar.autohide = True
         fig.grid.visible = False
@@ -199,10 +235,30 @@ class StatusGrid(pn.viewable.Viewer):
         fig.yaxis.axis_label = "run"
         fig.yaxis.ticker.min_interval = 1
         fig.yaxis.ticker.desired_num_ticks = VISIBLE_ROWS
-        fig.y_range.js_on_change("start", CustomJS(
-            args={"symbols": symbols, "y_range": fig.y_range, "max_rows": MAX_SYMBOL_ROWS},
-            code="symbols.visible = (y_range.end - y_range.start) <= max_rows"))
+        self._follow_view_with_symbols(fig)
         return fig
+
+    @staticmethod
+    def _hover(cells: Any) -> HoverTool:
+        """Run, Task, status, time and summary of the cell under the mouse, all as plain text."""
+        status = CustomJSHover(args={"symbol_of": SYMBOL}, code=STATUS_HOVER_JS)
+        return HoverTool(renderers=[cells], formatters={"@status": status}, tooltips=[
+            ("Run", "@run"), ("Task", "@task"), ("Status", "@status{custom}"), ("Time", "@time"),
+            ("Summary", "@summary")])
+
+    def _follow_view_with_symbols(self, fig: Any) -> None:
+        """Refill the symbols in the browser whenever the view, the Tasks or the cells change."""
+        callback = CustomJS(
+            args={"source": self._source, "symbols": self._symbols, "x_range": fig.x_range,
+                  "y_range": fig.y_range, "max_rows": MAX_SYMBOL_ROWS, "symbol_of": SYMBOL,
+                  "text_on": TEXT_ON},
+            code=SYMBOLS_JS)
+        fig.y_range.js_on_change("start", callback)
+        fig.y_range.js_on_change("end", callback)
+        fig.x_range.js_on_change("factors", callback)
+        self._source.js_on_change("data", callback)
+        self._source.js_on_change("patching", callback)
+        self._source.js_on_change("streaming", callback)
 
     def apply_change(self, change: ExperimentChange) -> None:
         """Bring this session's grid to the experiment's state after ``change``.
@@ -231,11 +287,12 @@ class StatusGrid(pn.viewable.Viewer):
         self._runs = list(reversed(self.experiment.runs))
         self._y_of_run = {run: y for y, run in enumerate(self._runs)}
         self._source.selected.indices = []
-        self._source.data = {name: list(values)
+        self._source.data = {name: copy.copy(values)  # bokeh patches these in place
                              for name, values in shared_columns(self.experiment).items()}
         self._figure.x_range.factors = self._tasks
         self._set_task_labels()
         self._set_rows(top_y=self._y_of_run.get(top_run))
+        self._show_symbols()
         self._legend.object = self._legend_html()
 
     def _patch(self, cells: list[tuple[str, Any]]) -> None:
@@ -259,6 +316,13 @@ class StatusGrid(pn.viewable.Viewer):
         self._source.stream(build_columns(self.experiment, new_runs, first_y))
         top = len(self._runs) - 1 if was_at_top else None
         self._set_rows(top_y=top, keep=not was_at_top)
+        self._show_symbols()
+
+    def _show_symbols(self) -> None:
+        """The symbols for the view as it is now; the browser keeps them current while scrolling."""
+        y_range = self._figure.y_range
+        self._symbols.data = symbols_in_view(self._source.data, len(self._tasks), y_range.start,
+                                             y_range.end)
 
     def _at_top(self) -> bool:
         """Whether the view shows the newest row: then it keeps showing the newest."""
@@ -277,11 +341,11 @@ class StatusGrid(pn.viewable.Viewer):
         visible = min(max(count, MIN_ROWS), VISIBLE_ROWS)
         y_range = self._figure.y_range
         bottom = min(-0.5, count - 0.5 - visible)
+        y_range.bounds = (bottom, count - 0.5)  # first: the browser clamps start/end to them
         if not keep:
             end = (count - 1 if top_y is None else top_y) + 0.5
             start = max(bottom, end - visible)
             y_range.update(start=start, end=start + visible)
-        y_range.bounds = (bottom, count - 0.5)
         self._figure.frame_height = visible * ROW_PX
         self._figure.yaxis.major_label_overrides = {
             y: run_label(run) for y, run in enumerate(self._runs)}

@@ -46,6 +46,7 @@ DELETED_TEXT = ("This page was deleted from disk while it was open; the frame sh
 CHOOSE_TEXT = "Choose a tab and a page on the left."
 
 NESTING = " › "
+NO_CHOICE = ""
 
 
 def page_label(page: SummaryPage, orphan: bool) -> str:
@@ -68,7 +69,33 @@ def _matches(text: str, needle: str) -> bool:
     return not needle or needle in text.casefold()
 
 
-class _NavigationKeys(pn.custom.JSComponent):
+class Listbox(pn.widgets.Select):
+    """A ``<select size=N>`` that can show no choice: a hidden empty first option.
+
+    Panel's Select selects its first option whenever its value is None, and
+    its browser side builds the list as a drop-down first, which selects the
+    first option too.  Either would show (or open) a tab nobody chose: the tab
+    list that does not hold the open tab, or a page list filtered down to other
+    pages, must show no choice.  A hidden option whose value is ``NO_CHOICE`` takes
+    that place, so every visible option stays clickable.
+    """
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(options={"": NO_CHOICE}, value=NO_CHOICE,
+                         stylesheets=["option[value=''] { display: none; }"], **params)
+
+    def set_items(self, items: dict[str, str]) -> None:
+        """Show ``items`` (label -> value); sent only when they differ, since a new list
+        scrolls the listbox back to the top."""
+        options = {"": NO_CHOICE, **items}
+        if options != self.options:
+            self.options = options
+
+    def choose(self, value: str) -> None:
+        """Select ``value`` if listed, else nothing."""
+        self.value = value if value and value in self.values else NO_CHOICE
+
+class NavigationKeys(pn.custom.JSComponent):
     """``[``/``]`` and Alt+←/→ anywhere on the page, except while typing in a text field.
 
     The listener sits on the window because focus is usually in a listbox or
@@ -126,20 +153,20 @@ class SummaryBrowser(pn.viewable.Viewer):
     def _build_widgets(self) -> None:
         self._tab_filter = pn.widgets.TextInput(placeholder="Filter tabs and runs…",
                                                 sizing_mode="stretch_width")
-        self._named = pn.widgets.Select(name="Tabs", options=[], size=6,
+        self._named = Listbox(label="Tabs", size=6,
                                         css_classes=["lb-named"],
                                         sizing_mode="stretch_width")
-        self._runs = pn.widgets.Select(name="Runs, newest first", options=[], size=8,
+        self._runs = Listbox(label="Runs, newest first", size=8,
                                         css_classes=["lb-runs"],
                                        sizing_mode="stretch_width")
         self._page_filter = pn.widgets.TextInput(placeholder="Filter pages…",
                                                  sizing_mode="stretch_width")
-        self._pages = pn.widgets.Select(name="Pages", options={}, size=14,
+        self._pages = Listbox(label="Pages", size=14,
                                         css_classes=["lb-pages"],
                                         sizing_mode="stretch_width")
-        self._prev = pn.widgets.Button(name="◀ Previous run", disabled=True, width=150,
+        self._prev = pn.widgets.Button(label="◀ Previous run", disabled=True, width=150,
                                        description="Same page, previous run  ( [  or  Alt+← )")
-        self._next = pn.widgets.Button(name="Next run ▶", disabled=True, width=150,
+        self._next = pn.widgets.Button(label="Next run ▶", disabled=True, width=150,
                                        description="Same page, next run  ( ]  or  Alt+→ )")
         self._follow = pn.widgets.Switch(value=False, width=40, margin=(12, 4, 0, 12))
         self._follow_label = pn.pane.HTML(
@@ -152,7 +179,7 @@ class SummaryBrowser(pn.viewable.Viewer):
                                     disable_math=True, stylesheets=[_CSS])
         self._frame = pn.pane.HTML("", sizing_mode="stretch_both", min_height=400,
                                    disable_math=True, stylesheets=[_FRAME_CSS], margin=0)
-        self._keys = _NavigationKeys(width=0, height=0, margin=0)
+        self._keys = NavigationKeys(width=0, height=0, margin=0)
         self._tab_filter.param.watch(lambda _e: self._refresh_tabs(), "value_input")
         self._page_filter.param.watch(lambda _e: self._refresh_pages(), "value_input")
         self._named.param.watch(self._tab_chosen, "value")
@@ -185,16 +212,16 @@ class SummaryBrowser(pn.viewable.Viewer):
         named, runs = index.grouped_tabs
 
         with self._programmatic():
-            _set_options(self._named, [tab for tab in named if _matches(tab, needle)])
-            _set_options(self._runs, [tab for tab in runs if _matches(tab, needle)])
+            self._named.set_items({tab: tab for tab in named if _matches(tab, needle)})
+            self._runs.set_items({tab: tab for tab in runs if _matches(tab, needle)})
             self._runs.visible = bool(runs)
             self._named.visible = bool(named) or not runs
             self._select_tab(self._tab)
 
     def _select_tab(self, tab: str) -> None:
         with self._programmatic():
-            self._named.value = tab if tab in self._named.values else None
-            self._runs.value = tab if tab in self._runs.values else None
+            self._named.choose(tab)
+            self._runs.choose(tab)
 
     def _refresh_pages(self) -> None:
         """List the open tab's pages: O(pages in the tab), one label each, no widgets."""
@@ -207,12 +234,12 @@ class SummaryBrowser(pn.viewable.Viewer):
             if _matches(label, needle):
                 options[label] = name
         with self._programmatic():
-            _set_options(self._pages, options)
-            self._pages.name = f"Pages in {self._tab}   ({len(names)})" if self._tab else "Pages"
-            self._pages.value = self._shown if self._shown in options.values() else None
+            self._pages.set_items(options)
+            self._pages.label = f"Pages in {self._tab}   ({len(names)})" if self._tab else "Pages"
+            self._pages.choose(self._shown)
 
     def _tab_chosen(self, event: param.parameterized.Event) -> None:
-        if self._syncing or event.new is None or event.new == self._tab:
+        if self._syncing or event.new == NO_CHOICE or event.new == self._tab:
             return
         page = self._page_for_tab(event.new)
         if page is not None:
@@ -235,7 +262,7 @@ class SummaryBrowser(pn.viewable.Viewer):
         return max(with_run, key=lambda n: kinds[n][1]) if with_run else names[0]
 
     def _page_chosen(self, event: param.parameterized.Event) -> None:
-        if not self._syncing and event.new is not None:
+        if not self._syncing and event.new != NO_CHOICE:
             if self._follow.value and event.new != self._index.latest_of_kind(event.new):
                 self._follow.value = False  # looking back at an older run: stop jumping ahead
             self.session.page = event.new
@@ -256,8 +283,7 @@ class SummaryBrowser(pn.viewable.Viewer):
             self._refresh_pages()
         else:
             with self._programmatic():
-                values = self._pages.values
-                self._pages.value = display_name if display_name in values else None
+                self._pages.choose(display_name)
         self._render_page(reload)
 
     def _render_page(self, reload: bool = False) -> None:
@@ -317,7 +343,7 @@ class SummaryBrowser(pn.viewable.Viewer):
             text = "Previous run" if step < 0 else "Next run"
             if target is not None:
                 text += f" ({index.kind_of[target][1]})"
-            button.name = f"◀ {text}" if step < 0 else f"{text} ▶"
+            button.label = f"◀ {text}" if step < 0 else f"{text} ▶"
             button.disabled = target is None
         has_run = index.kind_of.get(name) is not None
         self._follow.disabled = not has_run
@@ -377,12 +403,6 @@ class SummaryBrowser(pn.viewable.Viewer):
         main = pn.Column(self._header, toolbar, self._notice, self._frame,
                          sizing_mode="stretch_both")
         return pn.Row(sidebar, main, sizing_mode="stretch_both")
-
-
-def _set_options(select: pn.widgets.Select, options: list[str] | dict[str, str]) -> None:
-    """Send options only when they differ: a new list resets the listbox's scroll position."""
-    if options != select.options:
-        select.options = options
 
 
 def _size_text(size: int) -> str:

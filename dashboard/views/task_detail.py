@@ -37,7 +37,7 @@ DETAIL_CSS = """
 .kv th { text-align: left; font-weight: 600; padding: 2px 12px 2px 0; vertical-align: top;
          color: #444; white-space: nowrap; }
 .kv td { padding: 2px 0; vertical-align: top; word-break: break-word; }
-.kv td.mono, pre.summary { font-family: ui-monospace, Menlo, Consolas, monospace; }
+.mono, pre.summary { font-family: ui-monospace, Menlo, Consolas, monospace; }
 pre.summary { white-space: pre-wrap; background: #f6f6f6; padding: 6px 8px; margin: 4px 0;
               border-radius: 4px; max-height: 24em; overflow: auto; }
 h3.title { margin: 0 0 4px 0; font-size: 1.15em; }
@@ -53,14 +53,18 @@ def nest_parameters(flat: dict[str, Any]) -> dict[str, Any]:
     """LUTE's flattened parameter names (``a.b``, ``x[0]``) back into nested dicts and lists.
 
     A name that clashes with another (a leaf where a branch also exists, which
-    ``ALTER TABLE`` history can produce) is kept under its whole flat name.
+    ``ALTER TABLE`` history can produce) is listed apart, under its flat name.
     """
-    tree: dict[str, Any] = {}
+    tree: dict[Any, Any] = {}
+    clashes: dict[str, Any] = {}
     for name, value in flat.items():
         parts = [int(index) if index else key for key, index in _NAME_PART.findall(name)]
         if not parts or not _place(tree, parts, _json_value(value)):
-            tree[name] = _json_value(value)
-    return _lists(tree)
+            clashes[name] = _json_value(value)
+    nested = _lists(tree)
+    if clashes:
+        nested["(clashing names)"] = clashes
+    return nested
 
 
 def _place(tree: dict, parts: list[Any], value: Any) -> bool:
@@ -80,7 +84,8 @@ def _lists(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     items = {key: _lists(value) for key, value in node.items()}
-    if items and all(isinstance(k, int) for k in items) and sorted(items) == list(range(len(items))):
+    indexed = all(isinstance(key, int) for key in items)
+    if items and indexed and sorted(items) == list(range(len(items))):
         return [items[i] for i in range(len(items))]
     return {str(key): value for key, value in items.items()}
 
@@ -108,7 +113,9 @@ def _table(pairs: list[tuple[str, Any]], mono: bool = False) -> str:
 
 
 def _html(text: str, **params: Any) -> pn.pane.HTML:
-    return pn.pane.HTML(text, stylesheets=[status_css(), DETAIL_CSS], margin=(0, 10), **params)
+    """Markup we built from escaped parts, with the badge and detail CSS in its shadow root."""
+    params.setdefault("margin", (0, 10))
+    return pn.pane.HTML(text, stylesheets=[status_css(), DETAIL_CSS], **params)
 
 
 def _section(title: str, *objects: Any) -> pn.Column:
@@ -129,7 +136,7 @@ class TaskDetail(pn.viewable.Viewer):
         self._row: TaskRun | None = None
         self._pages = pn.Column(sizing_mode="stretch_width")
         self._reports = pn.Column(sizing_mode="stretch_width")
-        self.session.param.watch(lambda _event: self._render(), ["task", "run"])
+        self.session.param.watch(lambda *_events: self._render(), ["task", "run"])
         subscribe(self.experiment, "change", lambda event: self._on_change(event.new))
         self._render()
 
@@ -205,7 +212,10 @@ class TaskDetail(pn.viewable.Viewer):
         if row.summary_size > len(row.summary):
             more = pn.widgets.Button(name=f"Show whole summary ({_size(row.summary_size)})",
                                      button_type="default", width=280)
-            more.on_click(lambda _event: self._load_whole_summary(row, content, more))
+            async def show_whole(_event: Any) -> None:
+                await self._load_whole_summary(row, content, more)
+
+            more.on_click(show_whole)
             parts = [_html(f'<p class="note">Summary cut at {len(row.summary):,} of '
                            f"{row.summary_size:,} characters.</p>"), more, *parts]
         return _section("Summary", *parts, self._reports)
@@ -299,7 +309,10 @@ class TaskDetail(pn.viewable.Viewer):
         label = (f"Load the first {_size(PAYLOAD_PEEK)} only" if too_big
                  else f"Load payload ({size:,} bytes)")
         load = pn.widgets.Button(name=label, button_type="primary", width=300)
-        load.on_click(lambda _event: self._load_payload(row, result, load, too_big))
+        async def load_payload(_event: Any) -> None:
+            await self._load_payload(row, result, load, too_big)
+
+        load.on_click(load_payload)
         intro = f"{esc(row.payload.kind)}, {esc(_size(size))}."
         if too_big:
             intro += (" Too large to load here whole (over "

@@ -54,7 +54,8 @@ class ExecutionFrame:
     def extended(self, change: ExperimentChange) -> ExecutionFrame:
         """This state plus a refresh's new rows, appended so existing row numbers stay valid."""
         added = _frame(change.rows, start=len(self.rows))
-        return ExecutionFrame(change, pd.concat([self.frame, added]), self.rows + tuple(change.rows))
+        rows = self.rows + tuple(change.rows)
+        return ExecutionFrame(change, pd.concat([self.frame, added]), rows)
 
 
 def _frame(rows: list[TaskRun] | tuple[TaskRun, ...], start: int = 0) -> pd.DataFrame:

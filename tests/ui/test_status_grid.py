@@ -28,6 +28,7 @@ from lute_model.status import ALL_STATUSES, PALETTE, TaskStatus
 
 pytestmark = pytest.mark.timeout(120)
 
+EXPERIMENT = "mfxp1001123"
 READY = "() => window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle"
 
 #: The grid's cells as the browser has them: one object per cell.
@@ -117,7 +118,7 @@ def open_experiment(root: Path) -> Experiment:
 @pytest.fixture
 def example(example_copy: Callable[[str], Path]) -> Experiment:
     """mfxp1001123: 16 runs, 5 Tasks, every status LUTE has."""
-    return open_experiment(example_copy("mfxp1001123"))
+    return open_experiment(example_copy(EXPERIMENT))
 
 
 def open_grid(page: Page, url: str) -> list[dict[str, Any]]:
@@ -163,8 +164,8 @@ def test_new_execution_turns_its_cell_color_without_reload(page: Page, serve_gri
     url, _ = serve_grid(example)
     open_grid(page, url)
     db = str(example.source.databases[0])
-    record_task(db, task="TestBinary", run="38", status=TaskStatus.RUNNING, experiment="mfxp1001123")
-    record_task(db, task="Test", run="37", status=TaskStatus.FAILED, experiment="mfxp1001123")
+    record_task(db, task="TestBinary", run="38", status=TaskStatus.RUNNING, experiment=EXPERIMENT)
+    record_task(db, task="Test", run="37", status=TaskStatus.FAILED, experiment=EXPERIMENT)
     example.refresh()
     page.wait_for_function(f"""() => {{
       const cells = ({CELLS_JS})();

@@ -89,6 +89,13 @@ def test_unsupported_figures_raise_and_leave_no_file(tmp_path: Path, figures: An
     assert _files(tmp_path) == []
 
 
+def test_unsupported_figures_leave_no_folder(tmp_path: Path) -> None:
+    with pytest.raises(TypeError):
+        ElogSummaryPlots(display_name="quicklook/r0034", figures=None).save(tmp_path)
+
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_failed_save_keeps_the_previous_page(tmp_path: Path) -> None:
     page = ElogSummaryPlots(display_name="indexing/r0012", figures=_image())
     target = page.save(tmp_path)

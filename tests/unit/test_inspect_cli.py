@@ -54,19 +54,19 @@ def _tree_state(root: Path) -> dict[str, tuple]:
 
 
 def _check_shape(experiment: dict) -> None:
-    assert EXPERIMENT_KEYS <= set(experiment)
+    assert set(experiment) >= EXPERIMENT_KEYS
     assert isinstance(experiment["name"], str)
     assert all(isinstance(db, str) for db in experiment["databases"])
     assert experiment["summary_dir"] is None or isinstance(experiment["summary_dir"], str)
     for task in experiment["tasks"]:
-        assert TASK_KEYS <= set(task)
+        assert set(task) >= TASK_KEYS
         assert all(isinstance(task[key], str) for key in TASK_KEYS - {"impl_schemas"})
         assert task["impl_schemas"] is None or isinstance(task["impl_schemas"], str)
     for page in experiment["pages"]:
-        assert PAGE_KEYS <= set(page)
+        assert set(page) >= PAGE_KEYS
         assert isinstance(page["bytes"], int)
     for problem in experiment["problems"]:
-        assert PROBLEM_KEYS <= set(problem)
+        assert set(problem) >= PROBLEM_KEYS
 
 
 def _check_example(name: str, experiment: dict, root: Path) -> None:

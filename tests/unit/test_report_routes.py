@@ -116,13 +116,11 @@ def hostile_targets(tmp_path: Path) -> list[bytes]:
     ups = ["..", "%2e%2e", "%2E%2E", ".%2e", "%2e.", "%252e%252e", "..%00", "%2e%2e%00",
            "%c0%ae%c0%ae", "..%c0%af", "...", "..;", "%u002e%u002e"]
     seps = ["/", "%2f", "%2F", "\\", "%5c", "%5C", "%252f", "//", "/./"]
-    targets = ["secret.txt", "summary_old/secret.html", "summary_old%2fsecret.html",
-               "summary_old/r1/page/report.html", "secret.txt%00.html"]
-    starts = ["/reports/exp/", "/reports/exp/r1/", "/reports/exp/r1/page/", "/reports/",
-              "/lute-js/bokeh/3.9.2/", "/lute-js/panel/1.9.4/"]
+    targets = ["secret.txt", "summary_old/secret.html"]
+    starts = ["/reports/exp/", "/reports/exp/r1/page/", "/lute-js/panel/1.9.4/"]
     paths = [start + sep.join([up] * depth) + sep + target
              for start, up, sep, depth, target
-             in itertools.product(starts, ups, seps, (1, 2, 4), targets)]
+             in itertools.product(starts, ups, seps, (1, 3), targets)]
     absolute = str(tmp_path / "secret.txt")
     paths += [
         f"/reports/exp/{absolute}", f"/reports/exp/{absolute.replace('/', '%2f')}",
@@ -132,7 +130,10 @@ def hostile_targets(tmp_path: Path) -> list[bytes]:
         "/reports/..%2fsummary_old/secret.html", "/reports/exp/" + "a" * 4096,
         "/reports/exp/" + "%2e%2e/" * 700 + "secret.txt", "/reports/exp/" + "x/" * 2000,
         "/reports/exp/r1\\..\\..\\secret.txt", "/reports/exp/r1/page/report.html/../../../..",
-        "/reports/exp/%00", "/reports/exp/%ff%fe", "/reports/exp/..%ef%bc%8f" + "secret.txt",
+        "/reports/exp/%00", "/reports/exp/%ff%fe", "/reports/exp/../summary_old%2fsecret.html",
+        "/reports/exp/../secret.txt%00.html",
+        "/reports/exp/r1/../../summary_old/r1/page/report.html",
+        "/lute-js/bokeh/3.9.2/js/" + "../" * 12 + absolute, "/reports/exp/..%ef%bc%8fsecret.txt",
         report_url("", "exp", "../../secret.txt").replace("/report.html", ""),
         report_url("", "exp", "../summary_old/r1/page"),
     ]
@@ -226,7 +227,8 @@ def test_a_lute_report_gets_every_script_and_style_from_this_server(tmp_path: Pa
             status, headers, content = get(port, absolute.split(str(port), 1)[1])
             assert status == 200, link
             assert headers["Content-Type"].split(";")[0] in (
-                "text/javascript", "text/css", "image/png", "image/vnd.microsoft.icon")
+                "text/javascript", "application/javascript", "text/css", "image/png",
+                "image/vnd.microsoft.icon")
             assert "immutable" in headers["Cache-Control"]
             assert content
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from lute_model.paths import UnsafePath, is_inside, safe_join
 from lute_model.sources.summary_tree import SummaryTreeReader
 
 DATA = Path(__file__).parents[1] / "data"
@@ -134,6 +135,19 @@ def test_sibling_summary_old_is_not_part_of_the_summary_tree(tmp_path):
     delta = reader.refresh()
     assert sorted(reader.pages()) == ["scans/r1"]
     assert [p.path for p in delta.problems] == [str(stats / "summary" / "old")]
+
+
+def test_summary_old_is_not_inside_summary_although_its_name_starts_the_same(tmp_path):
+    stats = tmp_path / "stats"
+    _page(stats / "summary", "scans/r1")
+    old = _page(stats / "summary_old", "scans/r1")
+    assert not is_inside(stats / "summary", old)
+    assert is_inside(stats / "summary", stats / "summary" / "scans" / "r1" / "report.html")
+    with pytest.raises(UnsafePath, match=r"\.\."):
+        safe_join(stats / "summary", "../summary_old/scans/r1/report.html")
+    (stats / "summary" / "old").symlink_to(stats / "summary_old", target_is_directory=True)
+    with pytest.raises(UnsafePath, match="leaves its root"):
+        safe_join(stats / "summary", "old/scans/r1/report.html")
 
 
 def test_hidden_folders_are_not_pages(tmp_path):

@@ -1,0 +1,172 @@
+"""The status journal ``lute_status.jsonl``: what LUTE's Tasks say while they run.
+
+LUTE writes ``lute.db`` only when a Task ends.  The journal, beside it, gets
+one JSON line per status change, appended by the Executor hook adapter
+(:mod:`lute_model.lute_hooks`) or ``lute-dashboard emit``::
+
+    {"time": "2026-11-25T14:03:07.512Z", "task": "FindPeaksPyAlgos", "run": "12",
+     "status": "RUNNING", "message": "", "experiment": "mfxp1001123", "job": "123456"}
+
+Writers append each line with one ``write`` on an ``O_APPEND`` descriptor, so
+concurrent writers never interleave.  The reader keeps a byte offset and reads
+only what was appended since; an incomplete last line waits for its newline;
+a bad line becomes a problem.  A journal that shrinks or is replaced (rotated)
+is read again from the start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from lute_model.problems import Problem
+from lute_model.results import TaskRun
+from lute_model.status import TaskStatus, UnknownStatus, parse_status
+
+JOURNAL_NAME = "lute_status.jsonl"
+#: One read takes at most this much: a huge backlog is read over several refreshes.
+READ_CHUNK = 8 * 1024 * 1024
+#: A line longer than this is not an event (and is skipped without being kept whole).
+MAX_LINE = 64 * 1024
+MAX_FIELD = 4 * 1024
+
+
+def utc_now() -> str:
+    """Now, as the journal writes times: ISO-8601 UTC with milliseconds and a ``Z``."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def event_line(*, task: str, run: str, status: TaskStatus | str, message: str = "",
+               experiment: str | None = None, job: str | None = None,
+               time: str | None = None) -> bytes:
+    """One journal line, validated: what every writer appends."""
+    parsed = parse_status(status)
+    if isinstance(parsed, UnknownStatus):
+        raise ValueError(f"not a TaskStatus: {status!r}")
+    if not task or not str(run):
+        raise ValueError("an event needs a task and a run")
+    event: dict[str, Any] = {"time": time or utc_now(), "task": task, "run": str(run),
+                             "status": parsed.name}
+    if message:
+        event["message"] = message
+    if experiment:
+        event["experiment"] = experiment
+    if job:
+        event["job"] = job
+    return (json.dumps(event, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def append_event(journal: str | os.PathLike, **event: Any) -> None:
+    """Append one event with a single write (atomic between concurrent appenders)."""
+    line = event_line(**event)
+    fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o664)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
+def parse_time(text: str) -> datetime | None:
+    """A journal or database time as an aware UTC datetime (None if unreadable)."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+@dataclass
+class JournalDelta:
+    rows: list[TaskRun] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    reset: bool = False
+
+
+class JournalReader:
+    """One journal, read from the last byte offset on every refresh."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self._offset = 0
+        self._identity: tuple[int, int] | None = None
+        self._line_number = 0
+        self._skipping_long_line = False
+
+    def refresh(self) -> JournalDelta:
+        """New complete lines since the last call.  Never raises for bad files."""
+        delta = JournalDelta()
+        try:
+            # Opening (not a bare stat) makes NFS revalidate its attribute cache.
+            with open(self.path, "rb") as handle:
+                stat = os.fstat(handle.fileno())
+                identity = (stat.st_dev, stat.st_ino)
+                if identity != self._identity or stat.st_size < self._offset:
+                    delta.reset = self._identity is not None
+                    self._identity, self._offset, self._line_number = identity, 0, 0
+                    self._skipping_long_line = False
+                if stat.st_size == self._offset:
+                    return delta
+                handle.seek(self._offset)
+                chunk = handle.read(READ_CHUNK)
+        except FileNotFoundError:
+            return delta
+        except OSError as err:
+            delta.problems.append(Problem(str(self.path), f"journal cannot be read: {err}."))
+            return delta
+        end = chunk.rfind(b"\n")
+        if end < 0:
+            if len(chunk) >= MAX_LINE:  # no newline in sight: skip this monster line
+                self._offset += len(chunk)
+                self._skipping_long_line = True
+            return delta
+        for line in chunk[: end + 1].split(b"\n")[:-1]:
+            self._line_number += 1
+            if self._skipping_long_line:
+                self._skipping_long_line = False
+                delta.problems.append(self._bad("line too long"))
+                continue
+            self._take(line, delta)
+        self._offset += end + 1
+        return delta
+
+    def _bad(self, why: str) -> Problem:
+        return Problem(str(self.path), f"line {self._line_number}: {why}; skipped.")
+
+    def _take(self, line: bytes, delta: JournalDelta) -> None:
+        if not line.strip():
+            return
+        if len(line) > MAX_LINE:
+            delta.problems.append(self._bad("line too long"))
+            return
+        try:
+            event = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            delta.problems.append(self._bad("not a JSON event"))
+            return
+        if not isinstance(event, dict):
+            delta.problems.append(self._bad("not a JSON object"))
+            return
+        task, run, time = event.get("task"), event.get("run"), event.get("time")
+        if not isinstance(task, str) or not task or run in (None, "") or not isinstance(time, str):
+            delta.problems.append(self._bad("needs task, run and time"))
+            return
+        when = parse_time(time)
+        if when is None:
+            delta.problems.append(self._bad(f"unreadable time {time[:40]!r}"))
+            return
+        message = event.get("message") or ""
+        delta.rows.append(TaskRun(
+            task=task[:MAX_FIELD],
+            run=str(run)[:MAX_FIELD],
+            status=parse_status(event.get("status")),
+            timestamp=when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f"),
+            summary=str(message)[:MAX_FIELD],
+            summary_size=len(str(message)),
+            gen_cfg={"experiment": event.get("experiment"), "job": event.get("job")},
+            source=str(self.path),
+            rowid=None,
+        ))
