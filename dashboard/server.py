@@ -177,7 +177,7 @@ def _content_type(path: str) -> str:
     return kind or "application/octet-stream"
 
 
-class _NoPathLeakHandler(RequestHandler):
+class _DecodedPathHandler(RequestHandler):
     """Shared by our routes: undecodable names are simply not found."""
 
     def decode_argument(self, value: bytes, name: str | None = None) -> str:
@@ -188,7 +188,7 @@ class _NoPathLeakHandler(RequestHandler):
             raise HTTPError(404) from None
 
 
-class ReportHandler(_NoPathLeakHandler):
+class ReportHandler(_DecodedPathHandler):
     """``GET {prefix}/reports/<experiment>/<path>``: a summary page or a file beside it."""
 
     def initialize(self, roots: Roots, route: re.Pattern[str]) -> None:
@@ -235,7 +235,7 @@ class ReportHandler(_NoPathLeakHandler):
             self.finish(missing_js_page(missing) if missing else page)
 
 
-class LuteJsHandler(_NoPathLeakHandler):
+class LuteJsHandler(_DecodedPathHandler):
     """``GET {prefix}/lute-js/<package>/<version>/<path>``: bokeh/panel files from jscache."""
 
     def set_default_headers(self) -> None:

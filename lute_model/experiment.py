@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import param
@@ -24,7 +24,7 @@ from lute_model.sources.journal import JOURNAL_NAME, JournalReader
 from lute_model.sources.lutedb import LuteDbReader
 from lute_model.sources.summary_tree import SummaryPage, SummaryTreeReader
 from lute_model.status import ALL_STATUSES
-from lute_model.summaries import display_name_of_report
+from lute_model.summaries import split_report_path
 from lute_model.summary_text import report_paths
 
 Cell = tuple[str, Any]  # (task, run key)
@@ -114,6 +114,9 @@ class Experiment(param.Parameterized):
         # Only each cell's latest journal event is kept: the journal grows all
         # experiment long, and older events never decide a status again.
         self._journal_latest: dict[str, dict[Cell, TaskRun]] = defaultdict(dict)
+        # Names LUTE recorded for this experiment (gen_cfg.experiment): report
+        # paths under any of them belong here, even in a renamed copy.
+        self._owners: set[str] = set()
 
     @property
     def counts(self) -> dict[str, int]:
@@ -164,6 +167,9 @@ class Experiment(param.Parameterized):
             if current is None or _newer(row, current):
                 latest[cell] = row
                 change.cells.append(cell)
+            owner = row.gen_cfg.get("experiment")
+            if owner:
+                self._owners.add(str(owner))
             for name in self._pages_named(row):
                 refs = page_refs.get(name, [])
                 if cell not in refs:
@@ -217,18 +223,13 @@ class Experiment(param.Parameterized):
         dropped; the path must name this experiment (by folder or by the
         experiment LUTE recorded), else it is someone else's page.
         """
-        parts = PurePosixPath(report_path).parts
-        for i in range(1, len(parts) - 1):
-            if parts[i] == "stats" and parts[i + 1] == "summary":
-                owner = parts[i - 1]
-                if owner == self.name or owner in self._recorded_experiments():
-                    return display_name_of_report(report_path)
-                return None
+        found = split_report_path(report_path)
+        if found is None:
+            return None
+        owner, name = found
+        if owner == self.name or owner in self._owners:
+            return name
         return None
-
-    def _recorded_experiments(self) -> set[str]:
-        return {str(row.gen_cfg.get("experiment")) for row in self.latest.values()
-                if row.gen_cfg.get("experiment")}
 
     def reader_for(self, row: TaskRun) -> LuteDbReader | None:
         """The database reader a row came from (for payloads and whole summaries)."""

@@ -63,12 +63,12 @@ PALETTE: dict[str, str] = {
     "STOPPED": "#CC79A7",
     "CANCELLED": "#56B4E9",
     "TIMEDOUT": "#E69F00",
-    "UNKNOWN": "#9E9E9E",
+    "UNKNOWN": "#5E5E5E",
 }
 
 #: Text color that stays readable on each fill.
 TEXT_ON: dict[str, str] = {
-    name: ("#ffffff" if name in {"RUNNING", "COMPLETED", "FAILED"} else "#000000")
+    name: ("#ffffff" if name in {"RUNNING", "COMPLETED", "FAILED", "UNKNOWN"} else "#000000")
     for name in PALETTE
 }
 

@@ -14,7 +14,7 @@ import re
 import tempfile
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import param
@@ -117,28 +117,38 @@ class DisplayName:
         return self.path
 
 
+def split_report_path(path: str) -> tuple[str, str] | None:
+    """``(owner, display_name)`` of an absolute report path LUTE stored, or None.
+
+    LUTE stores ``/sdf/data/lcls/ds/{hutch}/{experiment}/stats/summary/{name}/report.html``;
+    ``owner`` is the folder above ``stats`` (the experiment).  Plain string work:
+    this runs once per database row.
+    """
+    text = path.strip()
+    suffix = "/" + REPORT_FILE
+    marker = "/stats/summary/"
+    at = text.find(marker)
+    if not text.startswith("/") or at < 0 or not text.endswith(suffix):
+        return None
+    name = text[at + len(marker): -len(suffix)]
+    try:
+        name = DisplayName.parse(name).path
+    except InvalidDisplayName:
+        return None
+    return text[:at].rsplit("/", 1)[-1], name
+
+
 def display_name_of_report(path: str, experiment: str | None = None) -> str | None:
     """The display_name in an absolute report path LUTE stored, or None.
 
-    LUTE stores ``/sdf/data/lcls/ds/{hutch}/{experiment}/stats/summary/{name}/report.html``.
-    The facility prefix means nothing on another machine, so only the part after
-    ``stats/summary/`` is kept; when ``experiment`` is given, the path must
-    belong to it.
+    The facility prefix means nothing on another machine, so only the part
+    after ``stats/summary/`` is kept; when ``experiment`` is given, the path
+    must belong to it.
     """
-    posix = PurePosixPath(path.strip())
-    parts = posix.parts
-    if len(parts) < 4 or parts[-1] != REPORT_FILE:
+    found = split_report_path(path)
+    if found is None or (experiment is not None and found[0] != experiment):
         return None
-    for i in range(len(parts) - 2):
-        if parts[i] == "stats" and parts[i + 1] == "summary":
-            if experiment is not None and (i == 0 or parts[i - 1] != experiment):
-                return None
-            name = "/".join(parts[i + 2:-1])
-            try:
-                return DisplayName.parse(name).path
-            except InvalidDisplayName:
-                return None
-    return None
+    return found[1]
 
 
 def _save_html(figures: Any, target: Path) -> None:

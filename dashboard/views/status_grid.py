@@ -58,6 +58,8 @@ VISIBLE_ROWS = 40
 MIN_ROWS = 8
 #: Height of one row in screen pixels at the default view (40 rows ≈ 600 px).
 ROW_PX = 15
+#: Widest a Task's column gets: with a few Tasks, cells stay cells rather than long bars.
+MAX_COLUMN_PX = 160
 #: Above this many visible rows the status symbols would overlap: show color only.
 MAX_SYMBOL_ROWS = 60
 #: Fill of a cell whose Task never ran for that run: a faint grey on light and dark pages.
@@ -197,7 +199,7 @@ class StatusGrid(pn.viewable.Viewer):
         self._legend = pn.pane.HTML("", stylesheets=[status_css()], margin=(5, 10))
         self._layout = pn.Column(
             self._legend,
-            pn.pane.Bokeh(self._figure, sizing_mode="stretch_width"),
+            pn.pane.Bokeh(self._figure, sizing_mode="stretch_width", theme=self._theme()),
             sizing_mode="stretch_width",
         )
         self._rebuild()
@@ -237,6 +239,11 @@ class StatusGrid(pn.viewable.Viewer):
         fig.yaxis.ticker.desired_num_ticks = VISIBLE_ROWS
         self._follow_view_with_symbols(fig)
         return fig
+
+    @staticmethod
+    def _theme() -> str | None:
+        """Bokeh's dark theme on a dark page, so the axis labels stay readable."""
+        return "dark_minimal" if pn.config.theme == "dark" else None
 
     @staticmethod
     def _hover(cells: Any) -> HoverTool:
@@ -355,6 +362,7 @@ class StatusGrid(pn.viewable.Viewer):
         longest = max((len(task) for task in self._tasks), default=0)
         tilted = len(self._tasks) * longest > 90
         self._figure.xaxis.major_label_orientation = math.pi / 4 if tilted else "horizontal"
+        self._figure.max_width = 80 + MAX_COLUMN_PX * max(len(self._tasks), 1)
 
     def _legend_html(self) -> str:
         """The status counts, and how to use the grid, as safe HTML."""

@@ -81,19 +81,35 @@ class Listbox(pn.widgets.Select):
     """
 
     def __init__(self, **params: Any) -> None:
-        super().__init__(options={"": NO_CHOICE}, value=NO_CHOICE,
-                         stylesheets=["option[value=''] { display: none; }"], **params)
+        super().__init__(options=[NO_CHOICE], value=NO_CHOICE,
+                         stylesheets=[_LISTBOX_CSS], **params)
+        self._value_of: dict[str, str] = {}
+        self._label_of: dict[str, str] = {}
 
     def set_items(self, items: dict[str, str]) -> None:
-        """Show ``items`` (label -> value); sent only when they differ, since a new list
-        scrolls the listbox back to the top."""
-        options = {"": NO_CHOICE, **items}
+        """Show ``items`` (label -> value), keeping the choice if still listed.
+
+        Only the labels go to the browser (half the bytes of label/value pairs:
+        it matters for 5,000 pages), and only when they differ, since a new list
+        scrolls the listbox back to the top.
+        """
+        chosen = self.chosen
+        self._value_of = items
+        self._label_of = {value: label for label, value in items.items()}
+        options = [NO_CHOICE, *items]
         if options != self.options:
             self.options = options
+        self.choose(chosen)
+
+    @property
+    def chosen(self) -> str:
+        """The value of the selected item, ``NO_CHOICE`` when none is."""
+        return self._value_of.get(self.value, NO_CHOICE)
 
     def choose(self, value: str) -> None:
-        """Select ``value`` if listed, else nothing."""
-        self.value = value if value and value in self.values else NO_CHOICE
+        """Select the item of ``value`` if listed, else nothing."""
+        self.value = self._label_of.get(value, NO_CHOICE)
+
 
 class NavigationKeys(pn.custom.JSComponent):
     """``[``/``]`` and Alt+←/→ anywhere on the page, except while typing in a text field.
@@ -239,9 +255,10 @@ class SummaryBrowser(pn.viewable.Viewer):
             self._pages.choose(self._shown)
 
     def _tab_chosen(self, event: param.parameterized.Event) -> None:
-        if self._syncing or event.new == NO_CHOICE or event.new == self._tab:
+        tab = event.obj.chosen
+        if self._syncing or tab == NO_CHOICE or tab == self._tab:
             return
-        page = self._page_for_tab(event.new)
+        page = self._page_for_tab(tab)
         if page is not None:
             self.session.page = page
 
@@ -262,10 +279,11 @@ class SummaryBrowser(pn.viewable.Viewer):
         return max(with_run, key=lambda n: kinds[n][1]) if with_run else names[0]
 
     def _page_chosen(self, event: param.parameterized.Event) -> None:
-        if not self._syncing and event.new != NO_CHOICE:
-            if self._follow.value and event.new != self._index.latest_of_kind(event.new):
+        name = event.obj.chosen
+        if not self._syncing and name != NO_CHOICE:
+            if self._follow.value and name != self._index.latest_of_kind(name):
                 self._follow.value = False  # looking back at an older run: stop jumping ahead
-            self.session.page = event.new
+            self.session.page = name
 
     # -- the open page -------------------------------------------------------------
 
@@ -420,6 +438,10 @@ _CSS = """
 .lb-facts { color: #555; font-size: 0.9em; margin-top: 2px; }
 .lb-note { background: #fff4d6; border-left: 4px solid #b07d00; color: #3d2c00;
            padding: 6px 10px; margin: 4px 0; border-radius: 3px; }
+"""
+
+_LISTBOX_CSS = """
+option[value=''] { display: none; }
 """
 
 _FRAME_CSS = """

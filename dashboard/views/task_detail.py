@@ -33,14 +33,14 @@ PAYLOAD_SHOW = 20_000
 EMPTY_TEXT = "Click a cell in the grid or a row in the table to see a Task execution here."
 
 DETAIL_CSS = """
-.kv { border-collapse: collapse; font-size: 0.9em; margin: 2px 0 6px 0; }
+.kv { border-collapse: collapse; font-size: 13px; margin: 2px 0 6px 0; }
 .kv th { text-align: left; font-weight: 600; padding: 2px 12px 2px 0; vertical-align: top;
          color: #444; white-space: nowrap; }
-.kv td { padding: 2px 0; vertical-align: top; word-break: break-word; }
+.kv td { padding: 2px 0; vertical-align: top; word-break: break-word; white-space: pre-wrap; }
 .mono, pre.summary { font-family: ui-monospace, Menlo, Consolas, monospace; }
 pre.summary { white-space: pre-wrap; background: #f6f6f6; padding: 6px 8px; margin: 4px 0;
               border-radius: 4px; max-height: 24em; overflow: auto; }
-h3.title { margin: 0 0 4px 0; font-size: 1.15em; }
+h3.title { display: inline-block; margin: 0 12px 4px 0; font-size: 1.2em; }
 .muted { color: #666; font-size: 0.9em; }
 .note { color: #8a4b00; font-size: 0.9em; }
 ul.links { margin: 2px 0; padding-left: 18px; }

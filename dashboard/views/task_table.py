@@ -27,7 +27,7 @@ from dashboard.views.markup import status_css
 from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.results import TaskRun
 from lute_model.status import ALL_STATUSES, SYMBOL
-from lute_model.summary_text import first_line
+from lute_model.summary_text import first_line, report_paths
 
 PAGE_SIZE = 50
 COLUMNS = ["run", "Task", "status", "time", "summary", "payload"]
@@ -67,12 +67,21 @@ def _frame(rows: list[TaskRun] | tuple[TaskRun, ...], start: int = 0) -> pd.Data
             "Task": [row.task for row in rows],
             "status": [row.status.name for row in rows],
             "time": [row.timestamp for row in rows],
-            "summary": [first_line(row.summary) for row in rows],
+            "summary": [_summary_cell(row.summary) for row in rows],
             "payload": np.array([row.payload.size for row in rows], dtype=np.int64),
         },
         columns=COLUMNS,
         index=pd.RangeIndex(start, start + len(rows)),
     )
+
+
+def _summary_cell(summary: str) -> str:
+    """The summary's first line without report paths (the detail links them), with a count."""
+    paths = report_paths(summary)
+    if not paths:
+        return first_line(summary)
+    rest = ";".join(part for part in summary.split(";") if part.strip() not in paths)
+    return f"{first_line(rest)}  [+{len(paths)} report{'s' if len(paths) > 1 else ''}]".strip()
 
 
 _FRAMES: weakref.WeakKeyDictionary[Experiment, ExecutionFrame] = weakref.WeakKeyDictionary()
@@ -141,7 +150,7 @@ class TaskTable(pn.viewable.Viewer):
                 "status": HTMLTemplateFormatter(template=_STATUS_TEMPLATE),
                 "payload": NumberFormatter(format="0,0"),
             },
-            widths={"run": 70, "Task": 230, "status": 130, "time": 160, "payload": 120},
+            widths={"run": 70, "Task": 230, "status": 130, "time": 160, "payload": 150},
             layout="fit_columns", sizing_mode="stretch_width", min_height=300,
             stylesheets=[status_css()],
         )

@@ -146,16 +146,17 @@ def hostile_targets(tmp_path: Path) -> list[bytes]:
 def test_no_hostile_path_reaches_a_file_outside_the_summary_folder(port: int, tmp_path: Path):
     targets = hostile_targets(tmp_path)
     assert len(targets) >= 1000
-    statuses: dict[int, int] = {}
-    escapes = []
+    escapes, wrong_status = [], []
     for target in targets:
         status, response = raw_get(port, target)
-        statuses[status] = statuses.get(status, 0) + 1
-        if SECRET.encode() in response or status == 200:
-            escapes.append((target[:120], status))
+        if SECRET.encode() in response:
+            escapes.append(target[:120])
+        # tornado's HTTP parser refuses a raw NUL or space before any route sees it
+        expected = 400 if re.search(rb"[\x00 ]", target) else 404
+        if status != expected:
+            wrong_status.append((target[:120], status))
     assert escapes == []
-    assert set(statuses) <= {400, 404}, statuses
-    assert statuses.get(404, 0) >= 0.95 * len(targets), statuses
+    assert wrong_status == []
 
 
 def test_a_summary_page_and_the_files_beside_it_are_served(port: int):
@@ -213,10 +214,11 @@ def test_a_huge_page_is_refused_not_loaded(port: int, experiment: Path):
     assert b"too large" in body
 
 
-def test_a_lute_report_gets_every_script_and_style_from_this_server(tmp_path: Path):
+def test_a_lute_report_gets_every_script_and_style_from_this_server():
+    """Also behind a prefix: the rewritten links are relative to the page."""
     roots = {"cxil1005322": REPORT.parents[2]}
-    with panel_server(extra_patterns=report_patterns(lambda: roots)) as port:
-        url = report_url("", "cxil1005322", "r7/powders")
+    with panel_server(prefix="/beamline", extra_patterns=report_patterns(lambda: roots)) as port:
+        url = report_url("/beamline", "cxil1005322", "r7/powders")
         status, _, body = get(port, url)
         assert status == 200
         assert b"cdn.bokeh.org" not in body and b"cdn.holoviz.org" not in body

@@ -204,13 +204,7 @@ def test_task_statuses_stay_distinguishable_under_color_blindness(vision):
     assert distance > MIN_DELTA_E, f"{a} and {b} are only ΔE {distance:.1f} apart ({vision})"
 
 
-@pytest.mark.parametrize("vision", [
-    "normal",
-    "protanopia",
-    pytest.param("deuteranopia", marks=pytest.mark.xfail(
-        strict=True, reason="UNKNOWN #9E9E9E and STOPPED #CC79A7 are ΔE 7.3 apart under "
-                            "deuteranopia (Machado 2009): the gray needs another lightness")),
-])
+@pytest.mark.parametrize("vision", ["normal", *MACHADO])
 def test_unknown_stays_distinguishable_from_every_status_under_color_blindness(vision):
     matrix = IDENTITY if vision == "normal" else MACHADO[vision]
     distance, a, b = _closest_pair(matrix, list(PALETTE))
