@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -86,10 +87,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     demo = build_demo(root, runs=args.runs)
     print(f"demo experiment in {root}", flush=True)
     if args.live:
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             run_live(demo, args.interval)
-        except KeyboardInterrupt:
-            pass
         return 0
     if not args.serve:
         return 0

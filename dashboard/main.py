@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import ClassVar
 
 import panel as pn
 from panel.theme import fast
@@ -27,7 +28,8 @@ class OfflineFast(fast.Fast):
     """Panel's Fast design without its web font: the beamline network has no internet,
     and a font request that cannot succeed only delays the page."""
 
-    _resources = {key: value for key, value in fast.Fast._resources.items() if key != "font"}
+    _resources: ClassVar[dict] = {
+        key: value for key, value in fast.Fast._resources.items() if key != "font"}
 
 
 # Panel finds a design's bundled files by its class name: keep Fast's.

@@ -46,7 +46,8 @@ def serve(args: argparse.Namespace) -> int:
     registry = configure(config)
     from dashboard.server import report_patterns
 
-    patterns = report_patterns(partial(_summary_roots, registry), prefix=prefix)
+    # Bokeh puts its --prefix in front of every extra pattern itself.
+    patterns = report_patterns(partial(_summary_roots, registry))
     host = "localhost" if args.address in LOCAL else args.address
     print(f"LUTE dashboard: http://{host}:{args.port}{prefix}/", flush=True)
     def app() -> pn.template.BaseTemplate:

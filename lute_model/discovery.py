@@ -103,7 +103,8 @@ def discover(paths: list[str | os.PathLike], db: list[str | os.PathLike] | None 
             problems.append(Problem(str(path), "path does not exist."))
             continue
         if path.is_file():
-            problems.append(Problem(str(path), "a file, not a folder: use --db for a database file."))
+            problems.append(Problem(str(path),
+                                    "a file, not a folder: use --db for a database file."))
             continue
         found = _as_experiment(path, depth=1)
         if found is not None:

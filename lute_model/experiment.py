@@ -150,7 +150,8 @@ class Experiment(param.Parameterized):
                 kept.clear()
                 self._problems[key] = []
             # Bad lines stay reported (the last few): they will not be read again.
-            self._problems[key] = (self._problems.get(key, []) + events.problems)[-JOURNAL_PROBLEMS:]
+            reported = self._problems.get(key, []) + events.problems
+            self._problems[key] = reported[-JOURNAL_PROBLEMS:]
             for event in events.rows:
                 cell = (event.task, event.run_key)
                 if cell not in kept or _newer(event, kept[cell]):

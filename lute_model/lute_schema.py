@@ -67,7 +67,8 @@ def _row_id(con: sqlite3.Connection, table: str, entry: Mapping[str, Any]) -> in
         return found[-1][0]
     names = ", ".join(entry)
     marks = ", ".join("?" for _ in entry)
-    return con.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(entry.values())).lastrowid
+    sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"
+    return con.execute(sql, list(entry.values())).lastrowid
 
 
 def _ensure_task_table(con: sqlite3.Connection, task: str, columns: Mapping[str, str]) -> None:
@@ -102,7 +103,8 @@ def record_task(
     task_timeout: int = 600,
     env: Mapping[str, str] | None = None,
     poll_interval: float = 0.05,
-    communicator_desc: tuple[str, ...] = ("PipeCommunicator: Communicates through stderr and stdout using pickle.",),
+    communicator_desc: tuple[str, ...] = (
+        "PipeCommunicator: Communicates through stderr and stdout using pickle.",),
     timestamp: str | None = None,
 ) -> int:
     """Store one Task execution as LUTE's Executor does when the Task ends; return its id.
@@ -129,8 +131,8 @@ def record_task(
     con = sqlite3.connect(db_path, timeout=30)
     try:
         with con:
-            _ensure_shared_table(con, "gen_cfg", {name: sql_type(v) for name, v in gen_entry.items()})
-            _ensure_shared_table(con, "exec_cfg", {name: sql_type(v) for name, v in exec_entry.items()})
+            for table, entry in (("gen_cfg", gen_entry), ("exec_cfg", exec_entry)):
+                _ensure_shared_table(con, table, {name: sql_type(v) for name, v in entry.items()})
             _ensure_task_table(con, task, columns)
             row = {"gen_cfg_id": _row_id(con, "gen_cfg", gen_entry),
                    "exec_cfg_id": _row_id(con, "exec_cfg", exec_entry), **task_entry,

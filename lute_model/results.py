@@ -63,7 +63,8 @@ class DescribedAnalysis(param.Parameterized):
 
     task_result = param.ClassSelector(class_=TaskResult, doc="What the Task produced.")
     task_parameters = param.Parameter(
-        default=None, doc="The Task's parameters (LUTE's TaskParameters, or a flat dict read back).")
+        default=None,
+        doc="The Task's parameters (LUTE's TaskParameters, or a flat dict read back).")
     task_env = param.Dict(default={}, doc="Environment the Executor ran the Task in.")
     poll_interval = param.Number(default=0.05, doc="Executor's polling interval, seconds.")
     communicator_desc = param.List(default=[], item_type=str, doc="The Executor's communicators.")

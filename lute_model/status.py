@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Union
+from typing import Any
 
 
 class TaskStatus(Enum):
@@ -41,7 +41,7 @@ class UnknownStatus:
 
 UNKNOWN = UnknownStatus()
 
-AnyStatus = Union[TaskStatus, UnknownStatus]
+AnyStatus = TaskStatus | UnknownStatus
 
 #: Every status a view can meet, in the order of the legend.
 ALL_STATUSES: tuple[AnyStatus, ...] = (*TaskStatus, UNKNOWN)
@@ -114,7 +114,7 @@ def parse_status(raw: Any) -> AnyStatus:
     if not isinstance(raw, str):
         return UnknownStatus(raw="" if raw is None else repr(raw)[:80])
     text = raw.strip()
-    word = text.rsplit(".", 1)[-1].upper() if text.upper().startswith("TASKSTATUS.") else text.upper()
+    word = text.upper().removeprefix("TASKSTATUS.")
     if word in _BY_NAME:
         return _BY_NAME[word]
     if word.lstrip("-").isdigit():

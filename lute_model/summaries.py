@@ -83,7 +83,8 @@ class DisplayName:
             if part in {".", ".."}:
                 raise InvalidDisplayName(f"display_name contains {part!r}: {raw[:200]!r}")
             if any(unicodedata.category(ch) == "Cc" for ch in part):
-                raise InvalidDisplayName(f"display_name contains a control character: {raw[:200]!r}")
+                raise InvalidDisplayName(
+                    f"display_name contains a control character: {raw[:200]!r}")
         return cls(raw)
 
     @property

@@ -39,6 +39,11 @@ PAYLOAD_TEXT_KEEP = 4 * 1024
 PARAMETER_KEEP = 2 * 1024
 
 
+def _text(value: Any) -> str:
+    """A stored value as text (summaries are TEXT, but a writer may have stored anything)."""
+    return value if isinstance(value, str) else ("" if value is None else str(value))
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -81,8 +86,8 @@ class TableSchema:
             col("valid_flag"),
         ]
         fields += [
-            f"CASE WHEN length({_q(c)}) > {PARAMETER_KEEP} THEN substr({_q(c)}, 1, {PARAMETER_KEEP})"
-            f" ELSE {_q(c)} END"
+            f"CASE WHEN length({_q(c)}) > {PARAMETER_KEEP} "
+            f"THEN substr({_q(c)}, 1, {PARAMETER_KEEP}) ELSE {_q(c)} END"
             for c in self.parameter_columns
         ]
         return f"SELECT {', '.join(fields)} FROM {_q(self.name)} WHERE {rowid} > ? ORDER BY {rowid}"
@@ -182,7 +187,8 @@ class LuteDbReader:
             delta = self._read_new(reset)
         except sqlite3.OperationalError as err:
             if "locked" in str(err) or "busy" in str(err):
-                message = (f"lute.db is busy (locked by a writer for over {self.busy_timeout:g} s); "
+                message = ("lute.db is busy (locked by a writer for over "
+                           f"{self.busy_timeout:g} s); "
                            "showing the last state read, will retry.")
             else:
                 message = f"lute.db could not be read ({err}); showing the last state read."
@@ -252,7 +258,7 @@ class LuteDbReader:
         cursor = self._con.execute(f"SELECT * FROM {table} WHERE id > ? ORDER BY id", (since,))
         names = [d[0] for d in cursor.description]
         for row in cursor:
-            record = dict(zip(names, row))
+            record = dict(zip(names, row, strict=False))
             into[record["id"]] = record
 
     def _table_exists(self, table: str) -> bool:
@@ -292,11 +298,11 @@ class LuteDbReader:
             run="" if gen.get("run") is None else str(gen["run"]),
             status=parse_status(status),
             timestamp="" if timestamp is None else str(timestamp),
-            summary=summary if isinstance(summary, str) else ("" if summary is None else str(summary)),
+            summary=_text(summary),
             summary_size=summary_len or 0,
             impl_schemas=schemas if schemas is None else str(schemas),
             payload=PayloadInfo(payload_kind or "null", payload_len or 0, payload_text),
-            parameters=dict(zip(params, row[12:])),
+            parameters=dict(zip(params, row[12:], strict=False)),
             gen_cfg=gen,
             exec_cfg=self._exec_cfg.get(exec_id, {}),
             source=str(self.path),
@@ -319,7 +325,8 @@ class LuteDbReader:
                 raise KeyError(f"{task}.{column}")
             expr = _q(column) if limit is None else f"substr({_q(column)}, 1, {int(limit)})"
             key = "id" if "id" in columns else "rowid"
-            found = con.execute(f"SELECT {expr} FROM {_q(task)} WHERE {key} = ?", (rowid,)).fetchone()
+            sql = f"SELECT {expr} FROM {_q(task)} WHERE {key} = ?"
+            found = con.execute(sql, (rowid,)).fetchone()
         finally:
             con.close()
         if found is None:

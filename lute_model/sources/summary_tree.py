@@ -138,7 +138,8 @@ class SummaryTreeReader:
                 entry.path, "report.html is a symlink to a file outside the summary tree; skipped.")
             return None
         if entry.is_dir():
-            self._problems[rel] = Problem(entry.path, "report.html is a folder, not a page; skipped.")
+            self._problems[rel] = Problem(entry.path,
+                                          "report.html is a folder, not a page; skipped.")
             return None
         try:
             stat = entry.stat()

@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 from types import SimpleNamespace
+from typing import ClassVar
 
 import pytest
 
@@ -125,7 +126,7 @@ def test_a_task_seen_only_in_the_journal_gets_a_column(example_copy):
 class _FakeExecutor:
     """An object with LUTE's Executor hook interface (``Hooks`` and ``add_hook``)."""
 
-    SIGNALS = {"TASK_STARTED", "TASK_FAILED", "TASK_STOPPED", "TASK_DONE", "TASK_CANCELLED",
+    SIGNALS: ClassVar[set[str]] = {"TASK_STARTED", "TASK_FAILED", "TASK_STOPPED", "TASK_DONE", "TASK_CANCELLED",
                "TASK_RESULT", "TASK_LOG", "NO_PICKLE_MODE"}
 
     def __init__(self, work_dir: Path) -> None:
@@ -182,5 +183,5 @@ def test_emit_command_appends_beside_the_database(example_copy):
     subprocess.run(cmd, check=True)
     event = json.loads((folder / "work_dir" / JOURNAL_NAME).read_text())
     assert event["status"] == "RUNNING" and event["job"] == "77" and event["run"] == "50"
-    bad = subprocess.run(cmd[:-6] + ["--status", "nonsense"], capture_output=True, text=True)
+    bad = subprocess.run([*cmd[:-6], "--status", "nonsense"], capture_output=True, text=True)
     assert bad.returncode == 2 and "not a TaskStatus" in bad.stderr
