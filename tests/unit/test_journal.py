@@ -126,8 +126,9 @@ def test_a_task_seen_only_in_the_journal_gets_a_column(example_copy):
 class _FakeExecutor:
     """An object with LUTE's Executor hook interface (``Hooks`` and ``add_hook``)."""
 
-    SIGNALS: ClassVar[set[str]] = {"TASK_STARTED", "TASK_FAILED", "TASK_STOPPED", "TASK_DONE", "TASK_CANCELLED",
-               "TASK_RESULT", "TASK_LOG", "NO_PICKLE_MODE"}
+    SIGNALS: ClassVar[set[str]] = {
+        "TASK_STARTED", "TASK_FAILED", "TASK_STOPPED", "TASK_DONE", "TASK_CANCELLED",
+        "TASK_RESULT", "TASK_LOG", "NO_PICKLE_MODE"}
 
     def __init__(self, work_dir: Path) -> None:
         class Hooks:
