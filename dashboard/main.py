@@ -22,6 +22,10 @@ from dashboard.views.url_state import bind_url
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 TITLE = "LUTE dashboard"
+pn.config.notifications = True  # FAILED and TIMEDOUT Tasks raise one
+pn.config.disconnect_notification = (
+    "Lost the connection to the dashboard server: what you see is no longer updated. "
+    "Reload the page to reconnect.")
 
 
 class OfflineFast(fast.Fast):
@@ -44,9 +48,10 @@ def config_from_argv(argv: list[str]) -> ServeConfig:
     parser.add_argument("--summary-dir")
     parser.add_argument("--poll", type=float, default=0.5)
     parser.add_argument("--prefix", default="")
+    parser.add_argument("--no-inotify", action="store_true")
     args, _unknown = parser.parse_known_args(argv)
     return ServeConfig(tuple(args.paths), tuple(args.db), args.summary_dir, args.poll,
-                       args.prefix)
+                       args.prefix, inotify=not args.no_inotify)
 
 
 def _empty_page(registry: Registry) -> pn.viewable.Viewable:
@@ -71,9 +76,10 @@ def _loading() -> pn.viewable.Viewable:
 class SessionPage:
     """The main area of one session; follows the registry and the chosen experiment."""
 
-    def __init__(self, registry: Registry, session: SessionState) -> None:
+    def __init__(self, registry: Registry, session: SessionState, header: pn.Row) -> None:
         self.registry = registry
         self.session = session
+        self.header = header
         self.main = pn.Column(_loading(), sizing_mode="stretch_both")
         self._shown: str | None = None
         session.param.watch(self._render, "experiment")
@@ -97,8 +103,9 @@ class SessionPage:
         if session.experiment in experiments:
             from dashboard.views.experiment_view import ExperimentView
 
-            self.main.objects = [ExperimentView(experiment=experiments[session.experiment],
-                                                session=session)]
+            self.main.objects = [ExperimentView(
+                experiment=experiments[session.experiment], session=session, header=self.header,
+                watch_mode=registry.watch_mode, poll=registry.config.poll)]
         else:
             self.main.objects = [ExperimentPicker(experiments=experiments, session=session)]
 
@@ -107,17 +114,20 @@ def create_app(config: ServeConfig | None = None) -> pn.template.BaseTemplate:
     """One session's page.  The first call in a process starts the shared registry."""
     registry = configure(config) if config is not None else get_registry()
     session = SessionState(prefix=registry.config.prefix)
+    session.register()
     query = ""
     if pn.state.location is not None:
         query = pn.state.location.search or ""
     url = bind_url(session, query)
-    page = SessionPage(registry, session)
+    header = pn.Row(sizing_mode="stretch_width", align="center")
+    page = SessionPage(registry, session, header)
     template = pn.template.FastListTemplate(
         title=TITLE,
         # Local files: Panel embeds them, so they work under any prefix, offline.
         logo=str(ASSETS / "logo.svg"),
         favicon=str(ASSETS / "favicon.svg"),
         main=[page.main, url],
+        header=[header],
         design=OfflineFast,
         theme_toggle=True,
         header_background="#1d2a3a",

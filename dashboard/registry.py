@@ -1,10 +1,16 @@
 """The process-wide state: one Experiment per result directory, read off the UI thread.
 
 ``panel serve`` runs the app script once per browser session; this module is
-imported once per process, so what it holds is shared by every session.  It
-reads the experiments in a background thread (the first page shows a loading
-indicator meanwhile) and then refreshes them on one timer for the whole
-process: sessions never poll the disk themselves.
+imported once per process, so what it holds is shared by every session.  One
+thread reads the experiments (the first page shows a loading indicator
+meanwhile) and then refreshes them for the whole process: sessions never look
+at the disk themselves.
+
+At the beamline the Tasks write from batch nodes to a network file system,
+where inotify sees nothing: **polling** every ``poll`` seconds is the main
+mechanism (each refresh reads only what is new).  inotify (watchfiles) only
+wakes the loop early for writes made on this host; when it cannot run (no
+inotify, watch limit reached) the dashboard says so and polls.
 """
 
 from __future__ import annotations
@@ -12,13 +18,19 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import param
+import watchfiles
 
 from lute_model.discovery import discover
 from lute_model.experiment import Experiment
 
 log = logging.getLogger(__name__)
+
+#: How long watchfiles groups changes before waking the loop (ms): short, since
+#: the loop itself batches everything that changed into one refresh per tick.
+DEBOUNCE_MS = 20
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,7 @@ class ServeConfig:
     summary_dir: str | None = None
     poll: float = 0.5
     prefix: str = ""
+    inotify: bool = True
 
 
 class Registry(param.Parameterized):
@@ -38,11 +51,15 @@ class Registry(param.Parameterized):
     experiments = param.Dict(default={}, doc="name -> Experiment, in the order discovered.")
     problems = param.List(default=[], doc="Paths that gave no experiment, and why.")
     loaded = param.Boolean(default=False, doc="Whether every experiment was read once.")
+    watch_mode = param.String(default="polling", doc="'inotify + polling' or 'polling' (why).")
 
     def __init__(self, config: ServeConfig, **params) -> None:
         super().__init__(**params)
         self.config = config
         self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._dirty: set[str] = set()
+        self._dirty_lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -53,25 +70,36 @@ class Registry(param.Parameterized):
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
+
+    # -- the refresh loop ----------------------------------------------------
 
     def _run(self) -> None:
         sources, problems = discover(list(self.config.paths), db=list(self.config.db) or None,
                                      summary_dir=self.config.summary_dir)
         experiments: dict[str, Experiment] = {}
         for source in sources:
-            name = source.name
-            suffix = 2
+            name, suffix = source.name, 2
             while name in experiments:  # two folders of the same name: keep both
                 name, suffix = f"{source.name}-{suffix}", suffix + 1
             source.name = name
             experiments[name] = Experiment(source)
         self.param.update(experiments=experiments, problems=problems)
+        if self.config.inotify:
+            self._start_inotify(experiments)
         for experiment in experiments.values():
             self._refresh(experiment)
         self.loaded = True
-        while not self._stop.wait(self.config.poll):
-            for experiment in experiments.values():
-                self._refresh(experiment)
+        while not self._stop.is_set():
+            woken = self._wake.wait(self.config.poll)
+            self._wake.clear()
+            with self._dirty_lock:
+                dirty, self._dirty = self._dirty, set()
+            # A wake-up refreshes what inotify saw change; a timeout, everything.
+            names = dirty if woken and dirty else experiments.keys()
+            for name in list(names):
+                if name in experiments:
+                    self._refresh(experiments[name])
 
     @staticmethod
     def _refresh(experiment: Experiment) -> None:
@@ -80,6 +108,45 @@ class Registry(param.Parameterized):
             experiment.refresh()
         except Exception:  # the loop serves every session: log and go on
             log.exception("refreshing %s failed", experiment.name)
+
+    # -- inotify -------------------------------------------------------------
+
+    def _start_inotify(self, experiments: dict[str, Experiment]) -> None:
+        """Watch database folders (flat) and summary trees (deep) on this host."""
+        flat: dict[Path, str] = {}
+        deep: dict[Path, str] = {}
+        for name, experiment in experiments.items():
+            for db in experiment.source.databases:
+                if db.parent.is_dir():
+                    flat[db.parent.resolve()] = name
+            summary = experiment.source.summary_dir
+            if summary is not None and summary.is_dir():
+                deep[summary.resolve()] = name
+        self.watch_mode = "inotify + polling"
+        for folders, recursive in ((flat, False), (deep, True)):
+            if folders:
+                threading.Thread(target=self._watch, args=(folders, recursive),
+                                 name="lute-inotify", daemon=True).start()
+
+    def _watch(self, folders: dict[Path, str], recursive: bool) -> None:
+        try:
+            for changes in watchfiles.watch(*folders, recursive=recursive, debounce=DEBOUNCE_MS,
+                                            step=10, stop_event=self._stop,
+                                            raise_interrupt=False, ignore_permission_denied=True):
+                names = {self._owner(Path(path), folders) for _change, path in changes}
+                with self._dirty_lock:
+                    self._dirty |= names - {None}
+                self._wake.set()
+        except Exception as err:  # no inotify, or the watch limit: polling goes on
+            log.warning("inotify unavailable, polling only: %s", err)
+            self.watch_mode = f"polling (inotify unavailable: {err})"
+
+    @staticmethod
+    def _owner(path: Path, folders: dict[Path, str]) -> str | None:
+        for folder, name in folders.items():
+            if path == folder or folder in path.parents:
+                return name
+        return None
 
 
 _registry: Registry | None = None
@@ -100,4 +167,3 @@ def get_registry() -> Registry:
     if _registry is None:
         raise RuntimeError("the dashboard was not configured: run it with `lute-dashboard serve`")
     return _registry
-

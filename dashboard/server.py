@@ -43,7 +43,8 @@ CHUNK_SIZE = 256 * 2**10
 REPORT_CSP = "; ".join([
     "sandbox allow-scripts",
     "default-src 'none'",
-    "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+    # blob: scripts are ones the report itself made (Panel's ESM bundles): same sandbox.
+    "script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     "font-src 'self' data:",

@@ -42,7 +42,7 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     prefix = "/" + args.prefix.strip("/") if args.prefix.strip("/") else ""
     config = ServeConfig(tuple(args.paths), tuple(args.db or ()), args.summary_dir, args.poll,
-                         prefix)
+                         prefix, inotify=not args.no_inotify)
     registry = configure(config)
     from dashboard.server import report_patterns
 

@@ -4,12 +4,14 @@ What a person chose (experiment, open view, Task, run, summary page) lives in
 :class:`SessionState`, one per browser session, and is mirrored in the URL so
 a link pasted into the eLog opens the same view.  The shared ``Experiment``
 changes on the refresh thread; :func:`subscribe` hands each change to the
-session's own document thread and unwatches when the session ends.
+session's own document thread, holds live changes back while the person has
+paused updates, and unwatches when the session ends.
 """
 
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -21,9 +23,12 @@ log = logging.getLogger(__name__)
 
 VIEWS = ["overview", "tasks", "summary", "problems"]
 
+#: The SessionState of each live document, so that subscriptions can ask it.
+_STATES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
 
 class SessionState(param.Parameterized):
-    """What one person is looking at; every field is part of the deep link."""
+    """What one person is looking at; every field but ``paused`` is part of the deep link."""
 
     experiment = param.String(default="", doc="Name of the open experiment ('' = the picker).")
     view = param.Selector(objects=VIEWS, default="overview", doc="The open screen.")
@@ -31,39 +36,43 @@ class SessionState(param.Parameterized):
     run = param.String(default="", doc="Run of the open Task detail.")
     page = param.String(default="", doc="display_name of the open summary page.")
     prefix = param.String(default="", doc="URL prefix the server runs under.")
+    paused = param.Boolean(default=False, doc="Live updates held back for this session.")
+
+    def register(self) -> None:
+        """Make this the state that this document's subscriptions consult."""
+        doc = pn.state.curdoc
+        if doc is not None:
+            _STATES[doc] = self
 
 
 def subscribe(obj: param.Parameterized, names: str | list[str],
               callback: Callable[[Any], None]) -> None:
     """Watch ``obj`` for this session: callbacks run on the session's document thread.
 
-    The watcher is removed when the session is destroyed, so a closed browser
-    tab leaves nothing behind on the shared object; an error in one session's
+    Changes of ``change`` (live data) are skipped while the session is paused;
+    the view resynchronises everything when it resumes.  The watcher is
+    removed when the session is destroyed, so a closed browser tab leaves
+    nothing behind on the shared object, and an error in one session's
     callback is logged and never reaches the shared refresh loop.
     """
     doc = pn.state.curdoc
+    live = names == "change"
 
     def run(event: Any) -> None:
+        state = _STATES.get(doc) if doc is not None else None
+        if live and state is not None and state.paused:
+            return
         try:
             callback(event)
         except Exception:
             log.exception("a session's update failed")
 
     def on_event(event: Any) -> None:
-        if doc is None:
+        if doc is None or doc.session_context is None:
             run(event)
-        elif doc.session_context is None or not _alive(doc):
-            return
-        else:
+        elif not getattr(doc.session_context, "destroyed", False):
             doc.add_next_tick_callback(partial(run, event))
 
     watcher = obj.param.watch(on_event, names)
     if doc is not None and doc.session_context is not None:
         pn.state.on_session_destroyed(lambda _ctx: obj.param.unwatch(watcher))
-
-
-def _alive(doc: Any) -> bool:
-    try:
-        return not doc.session_context.destroyed
-    except AttributeError:
-        return True

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,15 +21,16 @@ import param
 from lute_model.discovery import ExperimentSource
 from lute_model.problems import Problem
 from lute_model.results import TaskRun, run_key
-from lute_model.sources.journal import JOURNAL_NAME, JournalReader
+from lute_model.sources.journal import JOURNAL_NAME, JournalReader, parse_time
 from lute_model.sources.lutedb import LuteDbReader
 from lute_model.sources.summary_tree import SummaryPage, SummaryTreeReader
-from lute_model.status import ALL_STATUSES
+from lute_model.status import ALL_STATUSES, AnyStatus, TaskStatus
 from lute_model.summaries import split_report_path
 from lute_model.summary_text import report_paths
 
 Cell = tuple[str, Any]  # (task, run key)
 JOURNAL_PROBLEMS = 20
+RECENT_KEPT = 100
 
 
 @dataclass
@@ -38,6 +40,8 @@ class ExperimentChange:
     rows: list[TaskRun] = field(default_factory=list)
     events: list[TaskRun] = field(default_factory=list)
     cells: list[Cell] = field(default_factory=list)
+    #: Cells whose status changed: (the new word on the cell, the status before or None).
+    transitions: list[tuple[TaskRun, AnyStatus | None]] = field(default_factory=list)
     new_runs: list[Any] = field(default_factory=list)
     new_tasks: list[str] = field(default_factory=list)
     pages: list[SummaryPage] = field(default_factory=list)
@@ -102,6 +106,8 @@ class Experiment(param.Parameterized):
     change = param.ClassSelector(class_=ExperimentChange, doc="The last refresh's changes.")
     refreshed_at = param.Number(default=0.0, doc="time.time() of the last completed refresh.")
     loaded = param.Boolean(default=False, doc="Whether the first read has finished.")
+    recent = param.List(default=[], doc="The latest status changes seen live, newest first: "
+                        "(TaskRun, previous status or None).")
 
     def __init__(self, source: ExperimentSource, **params: Any) -> None:
         super().__init__(source=source, name=source.name, **params)
@@ -117,14 +123,23 @@ class Experiment(param.Parameterized):
         # Names LUTE recorded for this experiment (gen_cfg.experiment): report
         # paths under any of them belong here, even in a renamed copy.
         self._owners: set[str] = set()
+        self._task_timeout: float | None = None
+        self._counts: tuple[dict | None, dict[str, int]] = (None, {})
 
     @property
     def counts(self) -> dict[str, int]:
-        """Current status of every (Task, run) cell, counted by status name."""
-        counts = {status.name: 0 for status in ALL_STATUSES}
-        for row in self.latest.values():
-            counts[row.status.name] += 1
-        return counts
+        """Current status of every (Task, run) cell, counted by status name.
+
+        Counted once per published state (``latest`` is replaced, never changed
+        in place), however many sessions ask.
+        """
+        latest = self.latest
+        if self._counts[0] is not latest:
+            counts = {status.name: 0 for status in ALL_STATUSES}
+            for row in latest.values():
+                counts[row.status.name] += 1
+            self._counts = (latest, counts)
+        return dict(self._counts[1])
 
     def refresh(self) -> ExperimentChange:
         """Read what changed on disk and publish it; returns the change (maybe empty)."""
@@ -168,6 +183,12 @@ class Experiment(param.Parameterized):
             if current is None or _newer(row, current):
                 latest[cell] = row
                 change.cells.append(cell)
+                before = None if current is None else current.status
+                if before != row.status:
+                    change.transitions.append((row, before))
+            timeout = row.gen_cfg.get("task_timeout")
+            if isinstance(timeout, (int, float)) and timeout > 0:
+                self._task_timeout = float(timeout)
             owner = row.gen_cfg.get("experiment")
             if owner:
                 self._owners.add(str(owner))
@@ -188,6 +209,9 @@ class Experiment(param.Parameterized):
             updates["problems"] = problems
         if change:
             updates.update(self._derived(change, latest, page_refs, pages))
+            if self.loaded and not change.reset and change.transitions:
+                fresh = sorted(change.transitions, key=lambda t: _order(t[0]), reverse=True)
+                updates["recent"] = (fresh + self.recent)[:RECENT_KEPT]
         self.param.update(**updates)
         return change
 
@@ -231,6 +255,30 @@ class Experiment(param.Parameterized):
         if owner == self.name or owner in self._owners:
             return name
         return None
+
+    def timeout_of(self, row: TaskRun) -> float | None:
+        """The Task's ``task_timeout`` in seconds (its config's, else the newest one seen)."""
+        timeout = row.gen_cfg.get("task_timeout")
+        if isinstance(timeout, (int, float)) and timeout > 0:
+            return float(timeout)
+        return self._task_timeout
+
+    def overdue(self, now: datetime | None = None) -> list[TaskRun]:
+        """Tasks RUNNING (by the journal) for longer than their ``task_timeout``.
+
+        A database row is final even when it says RUNNING: only a live RUNNING
+        can be overdue.
+        """
+        now = now or datetime.now(timezone.utc)
+        late = []
+        for row in self.latest.values():
+            if row.status is not TaskStatus.RUNNING or row.rowid is not None:
+                continue
+            started, timeout = parse_time(row.timestamp), self.timeout_of(row)
+            if started is not None and timeout is not None \
+                    and (now - started).total_seconds() > timeout:
+                late.append(row)
+        return late
 
     def reader_for(self, row: TaskRun) -> LuteDbReader | None:
         """The database reader a row came from (for payloads and whole summaries)."""

@@ -11,6 +11,7 @@ import panel as pn
 import param
 
 from dashboard.session import SessionState, subscribe
+from dashboard.views.live import LiveStatus, feed_html
 from dashboard.views.problems import ProblemsView
 from lute_model.experiment import Experiment, ExperimentChange
 
@@ -23,9 +24,16 @@ class ExperimentView(pn.viewable.Viewer):
 
     experiment = param.ClassSelector(class_=Experiment)
     session = param.ClassSelector(class_=SessionState)
+    header = param.ClassSelector(class_=pn.Row, doc="The template header's slot for live parts.")
+    watch_mode = param.String(default="", doc="How the server watches the disk.")
+    poll = param.Number(default=0.5, doc="The server's polling interval, seconds.")
 
     def __init__(self, **params: object) -> None:
         super().__init__(**params)
+        self._live = LiveStatus(experiment=self.experiment, session=self.session,
+                                mode=self.watch_mode, poll=self.poll)
+        if self.header is not None:
+            self.header.objects = self._live.header
         self._built: dict[str, pn.viewable.Viewable] = {}
         self._detail = None
         self._tabs = pn.Tabs(*[(title, pn.Column(name=key)) for key, title in SCREENS],
@@ -33,8 +41,8 @@ class ExperimentView(pn.viewable.Viewer):
         self._tabs.param.watch(self._tab_chosen, "active")
         self.session.param.watch(self._view_changed, "view")
         self.session.param.watch(self._detail_visibility, ["task", "view"])
-        subscribe(self.experiment, "change", self._changed)
         subscribe(self.experiment, "problems", self._title_problems)
+        self.session.param.watch(self._resumed, "paused")
         self._detail_column = pn.Column(width=520, visible=False, scroll=True,
                                         sizing_mode="stretch_height")
         self._open(self.session.view)
@@ -47,7 +55,7 @@ class ExperimentView(pn.viewable.Viewer):
         args = {"experiment": self.experiment, "session": self.session}
         if key == "overview":
             from dashboard.views.status_grid import StatusGrid
-            return StatusGrid(**args)
+            return pn.Column(self._live, StatusGrid(**args), sizing_mode="stretch_both")
         if key == "tasks":
             from dashboard.views.task_table import TaskTable
             return TaskTable(**args)
@@ -85,13 +93,18 @@ class ExperimentView(pn.viewable.Viewer):
 
     # -- live ----------------------------------------------------------------
 
-    def _changed(self, event: param.parameterized.Event) -> None:
-        change: ExperimentChange = event.new
-        views = [*self._built.values(), self._detail]
+    def _resumed(self, event: param.parameterized.Event) -> None:
+        """Back from a pause: bring every view up to the shared state in one go."""
+        if event.new:
+            return
+        everything = ExperimentChange(reset=True)
+        views = [self._detail, *self._built.values()]
         for view in views:
-            apply = getattr(view, "apply_change", None)
-            if apply is not None and not getattr(view, "self_subscribed", False):
-                apply(change)
+            for part in getattr(view, "objects", [view]):
+                apply = getattr(part, "apply_change", None)
+                if apply is not None:
+                    apply(everything)
+        self._live.feed.object = feed_html(self.experiment.recent, self.experiment.overdue())
 
     def _title_problems(self, *_events: object) -> None:
         count = len(self.experiment.problems)

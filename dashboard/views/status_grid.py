@@ -17,7 +17,8 @@ Test hook: the figure is named ``status-grid``.  In the browser,
 ``Bokeh.documents[0].get_model_by_name('status-grid')`` is the figure and its
 first renderer's ``data_source.data`` holds one entry per cell in the columns
 ``task``, ``run`` (the row's label), ``status`` (a status name, ``""`` where
-the Task never ran) and ``color`` (``PALETTE[status]``).
+the Task never ran) and ``color`` (``PALETTE[status]``).  The second
+renderer's source holds only the status symbols of the cells in view.
 """
 
 from __future__ import annotations
@@ -199,7 +200,7 @@ class StatusGrid(pn.viewable.Viewer):
         self._legend = pn.pane.HTML("", stylesheets=[status_css()], margin=(5, 10))
         self._layout = pn.Column(
             self._legend,
-            pn.pane.Bokeh(self._figure, sizing_mode="stretch_width", theme=self._theme()),
+            pn.pane.Bokeh(self._figure, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )
         self._rebuild()
@@ -216,7 +217,7 @@ class StatusGrid(pn.viewable.Viewer):
             x_axis_location="above", sizing_mode="stretch_width",
             frame_height=VISIBLE_ROWS * ROW_PX, tools="ypan,reset", toolbar_location="right",
             background_fill_color=None, border_fill_color=None, outline_line_color=None,
-            min_border_left=50,
+            min_border_left=50, lod_threshold=None,  # decimating while scrolling hid 9 of 10 cells
         )
         cells = fig.rect(
             x="task", y="y", width=0.94, height=0.88, source=self._source, fill_color="color",
@@ -235,15 +236,17 @@ class StatusGrid(pn.viewable.Viewer):
         fig.axis.major_tick_line_color = None
         fig.axis.minor_tick_line_color = None
         fig.yaxis.axis_label = "run"
+        fig.axis.major_label_text_color = self._label_color()
+        fig.axis.axis_label_text_color = self._label_color()
         fig.yaxis.ticker.min_interval = 1
         fig.yaxis.ticker.desired_num_ticks = VISIBLE_ROWS
         self._follow_view_with_symbols(fig)
         return fig
 
     @staticmethod
-    def _theme() -> str | None:
-        """Bokeh's dark theme on a dark page, so the axis labels stay readable."""
-        return "dark_minimal" if pn.config.theme == "dark" else None
+    def _label_color() -> str:
+        """Axis text drawn on the canvas cannot follow CSS: pick it for the session's theme."""
+        return "#e0e0e0" if pn.config.theme == "dark" else "#444444"
 
     @staticmethod
     def _hover(cells: Any) -> HoverTool:

@@ -29,7 +29,7 @@ from typing import Any
 import panel as pn
 import param
 
-from dashboard.session import SessionState
+from dashboard.session import SessionState, subscribe
 from dashboard.views.markup import esc
 from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.page_index import PageIndex, page_index
@@ -163,6 +163,7 @@ class SummaryBrowser(pn.viewable.Viewer):
         self._refresh_tabs()
         self._show(self.session.page)
         self.session.param.watch(lambda event: self._show(event.new), "page")
+        subscribe(self.experiment, "change", lambda event: self.apply_change(event.new))
 
     # -- widgets -------------------------------------------------------------
 
@@ -229,6 +230,7 @@ class SummaryBrowser(pn.viewable.Viewer):
 
         with self._programmatic():
             self._named.set_items({tab: tab for tab in named if _matches(tab, needle)})
+            self._named.size = min(max(len(named), 2), 8)  # a few named tabs: no empty rows
             self._runs.set_items({tab: tab for tab in runs if _matches(tab, needle)})
             self._runs.visible = bool(runs)
             self._named.visible = bool(named) or not runs
@@ -442,6 +444,7 @@ _CSS = """
 
 _LISTBOX_CSS = """
 option[value=''] { display: none; }
+option:checked { background: linear-gradient(#cfe0fb, #cfe0fb); color: #0b2a55; font-weight: 600; }
 """
 
 _FRAME_CSS = """

@@ -137,7 +137,7 @@ class TaskDetail(pn.viewable.Viewer):
         self._pages = pn.Column(sizing_mode="stretch_width")
         self._reports = pn.Column(sizing_mode="stretch_width")
         self.session.param.watch(lambda *_events: self._render(), ["task", "run"])
-        subscribe(self.experiment, "change", lambda event: self._on_change(event.new))
+        subscribe(self.experiment, "change", lambda event: self.apply_change(event.new))
         self._render()
 
     # -- what to show ----------------------------------------------------------
@@ -147,7 +147,7 @@ class TaskDetail(pn.viewable.Viewer):
             return None
         return self.experiment.latest.get((self.session.task, run_key(self.session.run)))
 
-    def _on_change(self, change: ExperimentChange | None) -> None:
+    def apply_change(self, change: ExperimentChange | None) -> None:
         """Re-draw when the shown cell got a new row; only the page links when pages changed."""
         if change is None or not self.session.task:
             return

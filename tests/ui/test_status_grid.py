@@ -224,6 +224,30 @@ def test_two_thousand_runs_render_with_the_newest_on_top(page: Page, serve_grid,
     assert end - start <= 60, "the default view shows only the newest few dozen runs"
 
 
+def test_scrolling_to_older_runs_keeps_symbols_and_position(page: Page, serve_grid,
+                                                           tmp_path: Path):
+    write_big_experiment(tmp_path / "big", runs=2000, tasks=20)
+    experiment = open_experiment(tmp_path / "big")
+    url, grids = serve_grid(experiment)
+    cells = open_grid(page, url)
+    point = page.evaluate(CELL_CENTER_JS, [cells[0]["task"], 1990])
+    page.mouse.move(point["x"], point["y"])
+    page.mouse.wheel(0, 600)
+    page.wait_for_function(f"() => ({Y_RANGE_JS})()[1] < 1990")
+    start, end = page.evaluate(Y_RANGE_JS)
+    page.wait_for_function(f"""() => {{
+      const fig = Bokeh.documents[0].get_model_by_name('status-grid');
+      const ys = fig.renderers[1].data_source.data.y;
+      return ys.length > 0 && Math.min(...ys) >= {start} - 0.5 && Math.max(...ys) <= {end} + 0.5;
+    }}""")
+    wait_until(lambda: grids[0]._figure.y_range.end == end)  # the server heard of the scroll
+    record_task(str(experiment.source.databases[0]), task="Task00", run="2000",
+                status=TaskStatus.RUNNING)
+    experiment.refresh()
+    page.wait_for_function(f"() => ({CELLS_JS})().some(c => c.run == '2000')")
+    assert page.evaluate(Y_RANGE_JS) == pytest.approx([start, end]), "no jump while reading"
+
+
 def _rgb(hex_color: str) -> str:
     red, green, blue = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
     return f"rgb({red}, {green}, {blue})"

@@ -1,0 +1,199 @@
+"""What makes a session feel live: freshness, pause, the feed of status changes, alerts.
+
+The shared Experiment publishes; these per-session pieces only watch it.
+Clocks (how old the data is, how long a Task has run) tick in the browser,
+so a quiet experiment costs the server nothing per second per session.
+"""
+
+from __future__ import annotations
+
+import time
+
+import panel as pn
+import param
+from panel.custom import JSComponent
+
+from dashboard.session import SessionState, subscribe
+from dashboard.views.markup import badge, esc, status_css
+from lute_model.experiment import Experiment
+from lute_model.results import TaskRun
+from lute_model.sources.journal import parse_time
+from lute_model.status import TaskStatus
+from lute_model.summary_text import first_line
+
+#: The freshness indicator hears of a refresh at most this often (seconds).
+FRESHNESS_EVERY = 1.0
+#: Statuses that raise a notification when a Task reaches them.
+ALARMING = (TaskStatus.FAILED, TaskStatus.TIMEDOUT)
+FEED_SHOWN = 40
+
+
+class Freshness(JSComponent):
+    """'live · updated 2 s ago', 'paused', or 'no update for 40 s': ticks in the browser."""
+
+    refreshed_at = param.Number(default=0.0, doc="Server time of the last refresh.")
+    server_now = param.Number(default=0.0, doc="Server time when refreshed_at was sent.")
+    paused = param.Boolean(default=False)
+    stale_after = param.Number(default=5.0, doc="Seconds without news that mean trouble.")
+    mode = param.String(default="", doc="How the server watches: inotify + polling, polling.")
+
+    _esm = """
+    export function render({ model, el }) {
+      const span = document.createElement("span")
+      span.className = "lute-freshness"
+      let received = Date.now()
+      const tick = () => {
+        const lag = Math.max(0, model.server_now - model.refreshed_at)
+        const age = lag + (Date.now() - received) / 1000
+        const shown = age < 1.5 ? "just now" : `${Math.round(age)} s ago`
+        if (model.paused) {
+          span.textContent = "⏸ paused"; span.dataset.state = "paused"
+        } else if (!model.refreshed_at) {
+          span.textContent = "… reading"; span.dataset.state = "loading"
+        } else if (age > model.stale_after) {
+          span.textContent = `⚠ no update for ${Math.round(age)} s`; span.dataset.state = "stale"
+        } else {
+          span.textContent = `● live · updated ${shown}`; span.dataset.state = "live"
+        }
+        span.title = model.mode
+      }
+      model.on(["refreshed_at", "server_now"], () => { received = Date.now(); tick() })
+      model.on(["paused", "mode"], tick)
+      const timer = setInterval(tick, 1000)
+      model.on("remove", () => clearInterval(timer))
+      tick()
+      return span
+    }
+    """
+
+    _stylesheets = ["""
+    .lute-freshness { font: 600 13px system-ui, sans-serif; color: #fff; white-space: nowrap; }
+    .lute-freshness[data-state=live] { color: #8fe3c6; }
+    .lute-freshness[data-state=stale] { color: #ffb38a; }
+    .lute-freshness[data-state=paused] { color: #f0e442; }
+    """]
+
+
+class Elapsed(JSComponent):
+    """How long since ``since`` (epoch seconds, server clock): '3 min 12 s', ticking."""
+
+    since = param.Number(default=0.0)
+    server_now = param.Number(default=0.0)
+
+    _esm = """
+    export function render({ model }) {
+      const span = document.createElement("span")
+      let received = Date.now()
+      const tick = () => {
+        const s = Math.max(0, model.server_now - model.since + (Date.now() - received) / 1000)
+        const h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60), r = Math.floor(s % 60)
+        span.textContent = h ? `${h} h ${m} min` : m ? `${m} min ${r} s` : `${r} s`
+      }
+      model.on(["since", "server_now"], () => { received = Date.now(); tick() })
+      const timer = setInterval(tick, 1000)
+      model.on("remove", () => clearInterval(timer))
+      tick()
+      return span
+    }
+    """
+
+
+def started_at(row: TaskRun) -> float:
+    """Epoch seconds of a row's time (journal or database), 0 when unreadable."""
+    when = parse_time(row.timestamp)
+    return when.timestamp() if when else 0.0
+
+
+def feed_html(recent: list, overdue: list[TaskRun]) -> str:
+    """The latest status changes, newest first, as safe HTML."""
+    if not recent:
+        return ("<div class='feed-empty'>No status changes yet. New ones appear here as Tasks "
+                "start, run and end.</div>")
+    late = {(r.task, r.run) for r in overdue}
+    items = []
+    for row, before in recent[:FEED_SHOWN]:
+        clock = row.timestamp[11:19]
+        was = f" <span class='was'>(was {esc(before.name)})</span>" if before else ""
+        flag = " <b class='late'>overdue</b>" if (row.task, row.run) in late else ""
+        text = first_line(row.summary.split(";/", 1)[0], 110)  # report paths: in the detail
+        message = f" <span class='msg'>{esc(text)}</span>" if text else ""
+        items.append(f"<li><time>{esc(clock)}</time> run {esc(row.run)} · {esc(row.task)} "
+                     f"{badge(row.status)}{was}{flag}{message}</li>")
+    return f"<ul class='feed'>{''.join(items)}</ul>"
+
+
+_FEED_CSS = status_css() + """
+.feed { list-style: none; margin: 0; padding: 0; font-size: 13px; max-height: 140px;
+        overflow-y: auto; }
+.feed li { padding: 2px 0; border-bottom: 1px solid rgba(127,127,127,.15); }
+.feed time { font-family: ui-monospace, monospace; opacity: .7; margin-right: 4px; }
+.feed .was, .feed .msg { opacity: .7; } .feed .late { color: #D55E00; }
+.feed-empty { opacity: .7; font-size: 13px; }
+"""
+
+
+class LiveStatus(pn.viewable.Viewer):
+    """The live parts of one session: header indicator, pause, feed, alerts, tab title."""
+
+    experiment = param.ClassSelector(class_=Experiment)
+    session = param.ClassSelector(class_=SessionState)
+    mode = param.String(default="")
+    poll = param.Number(default=0.5)
+
+    def __init__(self, **params: object) -> None:
+        super().__init__(**params)
+        self.freshness = Freshness(refreshed_at=self.experiment.refreshed_at,
+                                   server_now=time.time(), mode=self.mode,
+                                   stale_after=max(5.0, 4 * self.poll + 2 * FRESHNESS_EVERY))
+        self.pause = pn.widgets.Switch(value=True, width=40, margin=(12, 4, 0, 12))
+        self.pause_label = pn.pane.HTML("<span style='color:#fff;font-size:13px'>live</span>",
+                                        margin=(12, 8, 0, 0))
+        self.pause.param.watch(self._paused, "value")
+        self.feed = pn.pane.HTML(feed_html(self.experiment.recent, self.experiment.overdue()),
+                                 stylesheets=[_FEED_CSS], sizing_mode="stretch_width",
+                                 disable_math=True)
+        self._sent = 0.0
+        subscribe(self.experiment, "refreshed_at", self._refreshed)
+        subscribe(self.experiment, "recent", self._recent)
+        subscribe(self.experiment, "latest", self._title)
+        self._title()
+
+    @property
+    def header(self) -> list[pn.viewable.Viewable]:
+        return [pn.layout.HSpacer(), self.freshness, self.pause, self.pause_label]
+
+    def _paused(self, event: param.parameterized.Event) -> None:
+        self.session.paused = not event.new
+        self.freshness.paused = self.session.paused
+
+    def _refreshed(self, event: param.parameterized.Event) -> None:
+        now = time.time()
+        if now - self._sent >= FRESHNESS_EVERY:
+            self._sent = now
+            self.freshness.param.update(refreshed_at=event.new, server_now=now)
+
+    def _recent(self, event: param.parameterized.Event) -> None:
+        if self.session.paused:
+            return
+        self.feed.object = feed_html(event.new, self.experiment.overdue())
+        known = {id(item) for item in (event.old or [])}
+        for row, _before in event.new:
+            if id(row) in known:
+                break
+            if row.status in ALARMING and pn.state.notifications is not None:
+                pn.state.notifications.error(
+                    f"{row.status.name}: {row.task}, run {row.run}", duration=15000)
+
+    def _title(self, *_events: object) -> None:
+        """The browser tab's title counts running and failed Tasks: visible from another tab."""
+        counts = self.experiment.counts
+        running, failed = counts["RUNNING"], counts["FAILED"] + counts["TIMEDOUT"]
+        parts = [f"▶{running}" if running else "", f"✘{failed}" if failed else ""]
+        prefix = " ".join(p for p in parts if p)
+        title = f"{self.experiment.name} · LUTE"
+        if pn.state.curdoc is not None:
+            pn.state.curdoc.title = f"({prefix}) {title}" if prefix else title
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return pn.Card(self.feed, title="Latest status changes", collapsed=False,
+                       sizing_mode="stretch_width", margin=(0, 0, 8, 0))

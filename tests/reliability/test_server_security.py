@@ -1,0 +1,161 @@
+"""The real ``lute-dashboard serve``: hostile report paths, websocket origins, listening, auth."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from tornado.httpclient import HTTPClientError, HTTPRequest
+from tornado.websocket import websocket_connect
+
+from tests.reliability.conftest import REPO, add_page, build_experiment, free_port, open_dashboard
+from tests.unit.test_report_routes import SECRET, hostile_targets, raw_get
+
+PASSWORD = "beamline-Pa55"
+
+
+def trap_experiment(root: Path) -> tuple[Path, Path]:
+    """An experiment named ``exp`` whose summary folder is full of ways out, secrets around it.
+
+    Laid out as ``hostile_targets`` expects: its ``tmp_path`` is the folder
+    holding ``summary``, ``summary_old`` and ``secret.txt``.
+    """
+    folder = build_experiment(root, name="exp", runs=1)
+    stats = folder / "stats"
+    summary = stats / "summary"
+    (stats / "secret.txt").write_text(SECRET)
+    (folder / "work_dir" / "secret.html").write_text(SECRET)
+    add_page(stats / "summary_old", "r1/page", f"<p>{SECRET}</p>")
+    (stats / "summary_old" / "secret.html").write_text(SECRET)
+    add_page(summary, "r1/page", "<p>run 1 powders</p>")
+    (summary / "link_out.html").symlink_to(stats / "secret.txt")
+    (summary / "dir_out").symlink_to(stats / "summary_old")
+    os.link(stats / "secret.txt", summary / "hard.html")
+    os.mkfifo(summary / "pipe.html")
+    return folder, stats
+
+
+def test_a_thousand_hostile_paths_get_nothing_out_of_the_real_server(serve, tmp_path: Path,
+                                                                      unchanged):
+    folder, stats = trap_experiment(tmp_path)
+    targets = hostile_targets(stats)
+    targets += [b"/reports/exp/../../work_dir/secret.html",
+                b"/reports/exp/%2e%2e%2f%2e%2e%2fwork_dir%2fsecret.html",
+                b"/reports/exp/..%2f..%2fwork_dir/secret.html",
+                b"/static/..%2f..%2f..%2f..%2f" + str(stats / "secret.txt").encode(),
+                b"/lute-js/bokeh/3.9.2/" + b"..%2f" * 12 + str(stats / "secret.txt").encode()]
+    assert len(targets) >= 1000
+    with unchanged(folder), serve(folder) as url:
+        port = url.port
+        assert raw_get(port, b"/reports/exp/r1/page/report.html")[0] == 200  # the route is there
+        escapes, statuses = [], {}
+        for target in targets:
+            status, response = raw_get(port, target)
+            if SECRET.encode() in response:
+                escapes.append(target[:120])
+            statuses[status] = statuses.get(status, 0) + 1
+    assert escapes == []
+    assert set(statuses) <= {400, 403, 404}, statuses
+
+
+async def _ws_status(port: int, origin: str) -> int:
+    request = HTTPRequest(f"ws://127.0.0.1:{port}/ws", headers={"Origin": origin},
+                          request_timeout=10)
+    try:
+        conn = await websocket_connect(request)
+    except HTTPClientError as err:
+        return err.code
+    conn.close()
+    return 101
+
+
+def test_a_websocket_from_a_foreign_origin_is_refused(serve, experiment_dir: Path):
+    with serve(experiment_dir) as url:
+        port = url.port
+        assert asyncio.run(_ws_status(port, "http://evil.example")) == 403
+        assert asyncio.run(_ws_status(port, f"http://evil.example:{port}")) == 403
+
+
+def test_listening_beyond_localhost_needs_the_allowed_origins(experiment_dir: Path):
+    proc = subprocess.run([sys.executable, "-m", "dashboard.cli", "serve", str(experiment_dir),
+                           "--address", "0.0.0.0", "--port", str(free_port())],
+                          capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert proc.returncode == 2
+    assert "needs --allow-websocket-origin" in proc.stderr
+
+
+def test_sessions_work_without_a_cookie_secret(serve, experiment_dir: Path, page: Page):
+    with serve(experiment_dir) as url:
+        open_dashboard(page, url)
+        expect(page.get_by_text("FindPeaksPyAlgos").first).to_be_visible(timeout=30_000)
+
+
+def _opener() -> urllib.request.OpenerDirector:
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    return urllib.request.build_opener(NoRedirect, urllib.request.HTTPCookieProcessor(CookieJar()))
+
+
+def _status(opener, url: str, data: bytes | None = None) -> tuple[int, str]:
+    try:
+        with opener.open(url, data=data, timeout=10) as response:
+            return response.status, response.headers.get("Location", "")
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers.get("Location", "")
+
+
+@pytest.fixture
+def auth_file(tmp_path: Path) -> Path:
+    path = tmp_path / "users.json"
+    path.write_text(json.dumps({"scientist": PASSWORD}))
+    return path
+
+
+def test_basic_auth_guards_the_app_the_reports_and_the_js(serve, experiment_dir: Path,
+                                                         auth_file: Path, page: Page):
+    report = "/reports/mfxp1001123/r0001/powders/report.html"
+    with serve(experiment_dir, extra=("--basic-auth", str(auth_file))) as url:
+        anonymous = _opener()
+        status, location = _status(anonymous, url + "/")
+        assert status in (302, 303) and "login" in location
+        for path in (report, "/lute-js/bokeh/3.9.2/js/bokeh.min.js"):
+            status, location = _status(anonymous, url + path)
+            assert status == 403 or (status in (302, 303) and "login" in location), path
+        # A forged user cookie is not a login.
+        forged = _opener()
+        forged.addheaders = [("Cookie", "user=scientist")]
+        assert _status(forged, url + report)[0] in (302, 303, 403)
+
+        page.goto(url + "/")
+        page.fill("input[name=username]", "scientist")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit], input[type=submit]")
+        page.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0 "
+                               "&& Bokeh.documents[0].is_idle", timeout=30_000)
+        expect(page.get_by_text("FindPeaksPyAlgos").first).to_be_visible(timeout=30_000)
+        response = page.request.get(url + report)
+        assert response.status == 200 and b"powders of run 1" in response.body()
+        js = page.request.get(url + "/lute-js/bokeh/3.9.2/js/bokeh.min.js")
+        assert js.status == 200
+
+
+def test_wrong_password_is_refused(serve, experiment_dir: Path, auth_file: Path):
+    with serve(experiment_dir, extra=("--basic-auth", str(auth_file))) as url:
+        opener = _opener()
+        _status(opener, url + "/login")
+        status, location = _status(opener, url + "/login",
+                                   b"username=scientist&password=nope")
+        assert "error" in location or status >= 400
+        assert _status(opener, url + "/reports/mfxp1001123/r0001/powders/report.html")[0] != 200

@@ -1,0 +1,280 @@
+"""The whole dashboard as people get it: ``lute-dashboard serve`` in a subprocess, chromium.
+
+Unlike the other UI tests, which serve one view with ``pn.serve``, these run the
+real CLI server over copies of the examples LUTE wrote, so the template, the
+deep links, the picker, the report routes and the problem handling are all
+checked together, the way a link pasted into the eLog is opened.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from lute_model.discovery import discover
+from lute_model.experiment import Experiment
+from lute_model.status import ALL_STATUSES, PALETTE, TaskStatus
+from tests.ui.conftest import open_dashboard
+
+pytestmark = pytest.mark.timeout(180)
+
+DATA = Path(__file__).parents[1] / "data"
+CXI, MFX = "cxil1005322", "mfxp1001123"
+FRAME = "iframe[title^='Summary page']"
+NAMED, RUNS, PAGES = ".lb-named select", ".lb-runs select", ".lb-pages select"
+CHOICES = "option:not([value=''])"  # a listbox's visible options
+ACTIVE_TAB = ".bk-tab.bk-active"
+
+#: The grid's cells as the browser has them (the test hook named in ``status_grid``).
+CELLS_JS = """() => {
+  const fig = Bokeh.documents[0].get_model_by_name('status-grid');
+  if (!fig) return [];
+  const data = fig.renderers[0].data_source.data;
+  return Array.from(data.task, (task, i) => ({task, run: data.run[i], y: data.y[i],
+                                              status: data.status[i], color: data.color[i]}));
+}"""
+
+#: Page coordinates of the middle of one cell, from the figure's scales and canvas.
+CELL_CENTER_JS = """([task, y]) => {
+  const fig = Bokeh.documents[0].get_model_by_name('status-grid');
+  const view = Bokeh.index.find_one(fig);
+  const box = view.el.getBoundingClientRect();
+  return {x: box.left + view.frame.x_scale.compute(task),
+          y: box.top + view.frame.y_scale.compute(y)};
+}"""
+
+#: Every text of the page, shadow roots included (Bokeh renders Panel inside them).
+ALL_TEXT_JS = """() => {
+  const texts = [];
+  const walk = (root) => {
+    for (const el of root.querySelectorAll('*')) {
+      if (el.shadowRoot) walk(el.shadowRoot);
+    }
+    texts.push(root.textContent || '');
+  };
+  walk(document);
+  return texts.join('\\n');
+}"""
+
+
+def copy_of(tmp_path: Path, *names: str) -> Path:
+    """A writable copy of the named examples in one folder (the originals are read-only)."""
+    root = tmp_path / "experiments"
+    for name in names:
+        shutil.copytree(DATA / name, root / name)
+    for folder, _dirs, files in os.walk(root):
+        os.chmod(folder, 0o755)
+        for file in files:
+            os.chmod(Path(folder) / file, 0o644)
+    return root
+
+
+def read_experiment(folder: Path) -> Experiment:
+    """What the model reads from ``folder``: the expected side of the assertions."""
+    (source,), _ = discover([folder])
+    experiment = Experiment(source)
+    experiment.refresh()
+    return experiment
+
+
+def query(page: Page) -> dict[str, str]:
+    """The deep-link fields of the address bar."""
+    return {key: values[-1] for key, values in parse_qs(urlsplit(page.url).query).items()}
+
+
+def grid_cells(page: Page) -> list[dict[str, Any]]:
+    """The grid's cells, once the browser has them."""
+    page.wait_for_function(f"() => ({CELLS_JS})().length > 0")
+    return page.evaluate(CELLS_JS)
+
+
+def click_cell(page: Page, cell: dict[str, Any]) -> None:
+    """A real mouse click in the middle of one cell of the canvas."""
+    point = page.evaluate(CELL_CENTER_JS, [cell["task"], cell["y"]])
+    page.mouse.click(point["x"], point["y"])
+
+
+def detail_title(page: Page, task: str, run: str) -> Any:
+    return page.locator("h3.title", has_text=f"{task} · run {run}")
+
+
+@pytest.fixture(autouse=True)
+def no_traceback_shown(page: Page):
+    """Whatever a test did, no Python traceback reached the person's screen."""
+    yield
+    text = page.evaluate(ALL_TEXT_JS)
+    assert "Traceback (most recent call last)" not in text
+    assert not re.search(r'File "[^"]+\.py", line \d+', text)
+
+
+@pytest.fixture
+def examples(tmp_path: Path) -> Path:
+    """Both examples, writable, side by side: a folder of experiments."""
+    return copy_of(tmp_path, CXI, MFX)
+
+
+@pytest.mark.parametrize("name", [CXI, MFX])
+def test_summary_tabs_are_the_first_parts_of_the_display_names_on_disk(
+        page: Page, serve: Callable, examples: Path, name: str):
+    summary = examples / name / "stats" / "summary"
+    on_disk = {report.parent.relative_to(summary).parts[0]
+               for report in summary.rglob("report.html")}
+    if name == MFX:
+        assert {"Übersicht", "Δt-Scan (fs)", "サンプル"} <= on_disk  # unicode names are tested
+    with serve(examples / name) as url:
+        open_dashboard(page, f"{url}/?exp={name}&view=summary")
+        shown = page.locator(f"{NAMED} {CHOICES}, {RUNS} {CHOICES}")
+        expect(shown).to_have_count(len(on_disk))
+        assert set(shown.all_text_contents()) == on_disk
+
+
+def test_a_page_link_opens_the_report_and_its_plot_renders_offline(
+        page: Page, serve: Callable, examples: Path, offline: list[str]):
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    with serve(examples) as url:
+        open_dashboard(page, f"{url}/?exp={CXI}&page=r7/powders")
+        expect(page.locator(ACTIVE_TAB)).to_have_text("Summary pages")
+        frame = page.locator(FRAME)
+        expect(frame).to_have_attribute(
+            "src", re.compile(rf"/reports/{CXI}/r7/powders/report\.html$"))
+        expect(page.frame_locator(FRAME).locator(".bk-Canvas").first).to_be_visible(
+            timeout=30_000)
+    assert offline == []  # CDN links were rewritten: nothing even tried to leave
+    assert failed == []
+
+
+def test_a_task_link_opens_that_tasks_detail(page: Page, serve: Callable, examples: Path):
+    with serve(examples) as url:
+        open_dashboard(page, f"{url}/?exp={MFX}&run=30&task=Test")
+        expect(detail_title(page, "Test", "30")).to_be_visible()
+        hit_rate = page.locator(".kv tr").filter(has=page.locator("th", has_text="Hit rate"))
+        expect(hit_rate.locator("td")).to_have_text("0.08")
+
+
+def test_every_status_has_its_palette_color_in_grid_and_legend(
+        page: Page, serve: Callable, examples: Path):
+    expected = {(task, str(run)): row.status.name
+                for (task, run), row in read_experiment(examples / MFX).latest.items()}
+    with serve(examples) as url:
+        open_dashboard(page, f"{url}/?exp={MFX}")
+        cells = grid_cells(page)
+        shown = {(c["task"], c["run"]): c["status"] for c in cells if c["status"]}
+        assert shown == expected
+        assert set(shown.values()) == {status.name for status in TaskStatus}
+        for cell in cells:
+            if cell["status"]:
+                assert cell["color"] == PALETTE[cell["status"]], cell
+        for status in ALL_STATUSES:
+            badge = page.locator(f".st-{status.name}").first
+            expect(badge).to_contain_text(status.name)
+            expect(badge).to_have_css("background-color", _rgb(PALETTE[status.name]))
+
+
+def test_clicking_a_grid_cell_opens_its_task_and_puts_it_in_the_url(
+        page: Page, serve: Callable, examples: Path):
+    with serve(examples) as url:
+        open_dashboard(page, f"{url}/?exp={MFX}")
+        target = next(c for c in grid_cells(page) if c["status"] == "FAILED")
+        click_cell(page, target)
+        expect(detail_title(page, target["task"], target["run"])).to_be_visible()
+        expect(page).to_have_url(re.compile(r"[?&]task="))
+        assert query(page) == {"exp": MFX, "task": target["task"], "run": target["run"]}
+
+
+def test_back_and_forward_return_to_the_previous_views(
+        page: Page, serve: Callable, examples: Path):
+    with serve(examples) as url:
+        open_dashboard(page, f"{url}/?exp={MFX}&page=quicklook/r0034")
+        report = re.compile(r"/reports/mfxp1001123/quicklook/r0034/report\.html$")
+        expect(page.locator(FRAME)).to_have_attribute("src", report)
+        page.locator(".bk-tab", has_text="Overview").click()
+        expect(page).to_have_url(re.compile(r"view=overview"))
+        target = next(c for c in grid_cells(page) if c["status"] == "COMPLETED")
+        click_cell(page, target)
+        title = detail_title(page, target["task"], target["run"])
+        expect(title).to_be_visible()
+        with_task = {"exp": MFX, "task": target["task"], "run": target["run"],
+                     "page": "quicklook/r0034"}
+        assert query(page) == with_task
+
+        page.go_back()
+        expect(title).to_be_hidden()
+        expect(page.locator(ACTIVE_TAB)).to_have_text("Overview")
+        assert query(page) == {"exp": MFX, "page": "quicklook/r0034", "view": "overview"}
+        page.go_back()
+        expect(page.locator(ACTIVE_TAB)).to_have_text("Summary pages")
+        expect(page.locator(FRAME)).to_have_attribute("src", report)
+        assert query(page) == {"exp": MFX, "page": "quicklook/r0034"}
+
+        page.go_forward()
+        expect(page.locator(ACTIVE_TAB)).to_have_text("Overview")
+        assert query(page) == {"exp": MFX, "page": "quicklook/r0034", "view": "overview"}
+        page.go_forward()
+        expect(title).to_be_visible()
+        assert query(page) == with_task
+
+
+def test_the_picker_lists_both_experiments_with_counts_and_opens_one(
+        page: Page, serve: Callable, examples: Path):
+    with serve(examples) as url:
+        open_dashboard(page, f"{url}/")
+        cards = page.locator(".lute-card")
+        expect(cards).to_have_count(2)
+        for name in (CXI, MFX):
+            experiment = read_experiment(examples / name)
+            card = cards.filter(has=page.locator("h3", has_text=name))
+            expect(card).to_contain_text(f"({len(experiment.runs)})")
+            expect(card).to_contain_text(f"{len(experiment.pages)} summary pages")
+            for status in ALL_STATUSES:
+                count = experiment.counts.get(status.name, 0)
+                expect(card.locator(f".st-{status.name}")).to_contain_text(
+                    f"{status.name} {count}")
+        page.get_by_role("button", name=f"Open {CXI}").click()
+        expect(page.locator(ACTIVE_TAB)).to_have_text("Overview")
+        expect(page).to_have_url(re.compile(rf"[?&]exp={CXI}"))
+        assert {c["task"] for c in grid_cells(page)} == set(
+            read_experiment(examples / CXI).tasks)
+
+
+def test_an_empty_folder_shows_the_friendly_page(page: Page, serve: Callable, tmp_path: Path):
+    empty = tmp_path / "nothing"
+    empty.mkdir()
+    with serve(empty) as url:
+        open_dashboard(page, f"{url}/")
+        expect(page.get_by_text("No LUTE results here")).to_be_visible()
+
+
+def test_a_corrupt_database_is_a_problem_and_summary_pages_still_work(
+        page: Page, serve: Callable, tmp_path: Path):
+    root = copy_of(tmp_path, CXI) / CXI
+    database = root / "work_dir" / "lute.db"
+    database.write_bytes(b"this is not SQLite\x00\xff" * 200)
+    with serve(root) as url:
+        open_dashboard(page, f"{url}/?exp={CXI}")
+        page.locator(".bk-tab", has_text="Problems").click()
+        expect(page.locator(ACTIVE_TAB)).to_have_text("Problems (1)")
+        problem = page.locator(".lute-problems tr")
+        expect(problem).to_have_count(1)
+        expect(problem).to_contain_text("lute.db")
+        expect(problem).to_contain_text("not an SQLite database")
+
+        page.locator(".bk-tab", has_text="Summary pages").click()
+        page.locator(RUNS).select_option("r7")
+        expect(page.locator(FRAME)).to_have_attribute(
+            "src", re.compile(rf"/reports/{CXI}/r7/powders/report\.html$"))
+        expect(page.frame_locator(FRAME).locator(".bk-Canvas").first).to_be_visible(
+            timeout=30_000)
+
+
+def _rgb(hex_color: str) -> str:
+    red, green, blue = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({red}, {green}, {blue})"
