@@ -17,12 +17,15 @@ from panel.theme import fast
 from dashboard.registry import Registry, ServeConfig, configure, get_registry
 from dashboard.session import SessionState, subscribe
 from dashboard.views.experiment_picker import ExperimentPicker
+from dashboard.views.experiment_view import ExperimentView
 from dashboard.views.markup import esc
 from dashboard.views.url_state import bind_url
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 TITLE = "LUTE dashboard"
-pn.config.notifications = True  # FAILED and TIMEDOUT Tasks raise one
+# Every session's page must load the JavaScript of the components that may be
+# shown later (the Tasks screen is built when first opened).
+pn.extension("tabulator", notifications=True)  # FAILED and TIMEDOUT Tasks raise one
 pn.config.disconnect_notification = (
     "Lost the connection to the dashboard server: what you see is no longer updated. "
     "Reload the page to reconnect.")
@@ -54,6 +57,13 @@ def config_from_argv(argv: list[str]) -> ServeConfig:
                        args.prefix, inotify=not args.no_inotify)
 
 
+#: In the pane's own stylesheets: the template's CSS does not reach into its shadow root.
+_EMPTY_CSS = """
+.lute-empty { max-width: 760px; margin: 40px auto; line-height: 1.5; font-size: 1.05em; }
+.lute-empty code { background: rgba(127, 127, 127, 0.15); padding: 1px 4px; border-radius: 3px; }
+"""
+
+
 def _empty_page(registry: Registry) -> pn.viewable.Viewable:
     paths = ", ".join(f"<code>{esc(p)}</code>" for p in registry.config.paths) or "(none given)"
     problems = "".join(f"<li><code>{esc(p.path)}</code>: {esc(p.message)}</li>"
@@ -65,7 +75,7 @@ def _empty_page(registry: Registry) -> pn.viewable.Viewable:
         f"summary pages. It found none.</p><ul>{problems}</ul>"
         f"<p>Point it at an experiment folder, or a folder of experiment folders: "
         f"<code>lute-dashboard serve /sdf/data/lcls/ds/mfx/mfxp1001123</code>.</p></div>",
-        sizing_mode="stretch_width", disable_math=True)
+        sizing_mode="stretch_width", disable_math=True, stylesheets=[_EMPTY_CSS])
 
 
 def _loading() -> pn.viewable.Viewable:
@@ -101,8 +111,6 @@ class SessionPage:
             return
         self._shown = session.experiment
         if session.experiment in experiments:
-            from dashboard.views.experiment_view import ExperimentView
-
             self.main.objects = [ExperimentView(
                 experiment=experiments[session.experiment], session=session, header=self.header,
                 watch_mode=registry.watch_mode, poll=registry.config.poll)]

@@ -24,8 +24,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from bokeh.server.views.auth_request_handler import AuthRequestHandler
 from tornado.ioloop import IOLoop
-from tornado.web import HTTPError, RequestHandler
+from tornado.web import HTTPError, RequestHandler, authenticated
 
 from dashboard import jscache
 from lute_model.paths import UnsafePath, is_inside, safe_join
@@ -178,8 +179,14 @@ def _content_type(path: str) -> str:
     return kind or "application/octet-stream"
 
 
-class _DecodedPathHandler(RequestHandler):
-    """Shared by our routes: undecodable names are simply not found."""
+class _DecodedPathHandler(AuthRequestHandler):
+    """Shared by our routes: undecodable names are simply not found.
+
+    The server's auth provider (``--basic-auth``, OAuth) guards these routes as
+    it guards the app: ``AuthRequestHandler`` asks it for the user, exactly as
+    Bokeh's and Panel's own handlers do, and ``@authenticated`` sends anyone
+    without one to the login page.  With no auth configured everyone is a user.
+    """
 
     def decode_argument(self, value: bytes, name: str | None = None) -> str:
         """Path parts were URL-decoded once by tornado; invalid UTF-8 names no file of ours."""
@@ -207,6 +214,7 @@ class ReportHandler(_DecodedPathHandler):
         depth = match.group(2).count("/") + 2 if match else 0
         return "../" * depth
 
+    @authenticated
     async def get(self, experiment: str, relpath: str) -> None:
         root = self.roots().get(experiment)
         if root is None:
@@ -243,6 +251,9 @@ class LuteJsHandler(_DecodedPathHandler):
         for name, value in JS_HEADERS.items():
             self.set_header(name, value)
 
+    # Not @authenticated: these are the public bokeh/panel files Bokeh's own /static/
+    # serves to anyone, and they are requested from the report's sandboxed (opaque)
+    # origin, which carries no cookies: behind a login every report would stay blank.
     async def get(self, package: str, version: str, relpath: str) -> None:
         path = jscache.locate(package, version, relpath)
         if path is None:

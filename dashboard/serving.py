@@ -8,6 +8,7 @@ page on another site cannot drive a session's websocket.
 from __future__ import annotations
 
 import argparse
+import logging
 import secrets
 import sys
 from functools import partial
@@ -35,6 +36,9 @@ def _origins(args: argparse.Namespace) -> list[str] | None:
 
 
 def serve(args: argparse.Namespace) -> int:
+    # Warnings and errors of every part (Bokeh's included) to the terminal.
+    logging.basicConfig(level=logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     origins = _origins(args)
     if origins is None:
         print(f"lute-dashboard: listening on {args.address} needs --allow-websocket-origin "

@@ -18,6 +18,7 @@ from typing import Any
 
 import panel as pn
 import param
+from panel.io.state import set_curdoc
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ _STATES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class SessionState(param.Parameterized):
-    """What one person is looking at; every field but ``paused`` is part of the deep link."""
+    """What one person is looking at: the first five fields make the deep link."""
 
     experiment = param.String(default="", doc="Name of the open experiment ('' = the picker).")
     view = param.Selector(objects=VIEWS, default="overview", doc="The open screen.")
@@ -37,6 +38,7 @@ class SessionState(param.Parameterized):
     page = param.String(default="", doc="display_name of the open summary page.")
     prefix = param.String(default="", doc="URL prefix the server runs under.")
     paused = param.Boolean(default=False, doc="Live updates held back for this session.")
+    title = param.String(default="LUTE dashboard", doc="The browser tab's title.")
 
     def register(self) -> None:
         """Make this the state that this document's subscriptions consult."""
@@ -63,7 +65,10 @@ def subscribe(obj: param.Parameterized, names: str | list[str],
         if live and state is not None and state.paused:
             return
         try:
-            callback(event)
+            # Panel builds and updates models for ``pn.state.curdoc``: make it this
+            # session's document, as it is in a callback Panel itself schedules.
+            with set_curdoc(doc):
+                callback(event)
         except Exception:
             log.exception("a session's update failed")
 

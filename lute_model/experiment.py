@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from datetime import datetime, timezone
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +116,11 @@ class Experiment(param.Parameterized):
                           for path in source.databases]
         self._tree = SummaryTreeReader(source.summary_dir) if source.summary_dir else None
         self._problems: dict[str, list[Problem]] = {}
+        if not source.databases:
+            self._problems["lute.db"] = [Problem(
+                str(source.root or source.summary_dir or source.name),
+                "no lute.db found (looked in the folder and up to 3 levels below): "
+                "no Task results to show, only summary pages.")]
         self._rows_by_db: dict[str, list[TaskRun]] = defaultdict(list)
         # Only each cell's latest journal event is kept: the journal grows all
         # experiment long, and older events never decide a status again.

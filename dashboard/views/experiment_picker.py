@@ -27,11 +27,20 @@ class ExperimentPicker(pn.viewable.Viewer):
                 f"<div class='lute-muted'>{esc(span)} · {len(experiment.pages)} summary pages"
                 f" · {len(experiment.problems)} problems</div>"
                 f"<div style='margin-top:6px'>{legend(experiment.counts)}</div>")
-        return pn.Row(pn.pane.HTML(info, stylesheets=[status_css()], disable_math=True,
-                                   sizing_mode="stretch_width"),
-                      button, css_classes=["lute-card"], sizing_mode="stretch_width")
+        return pn.Row(pn.pane.HTML(info, stylesheets=[status_css(), _MUTED_CSS],
+                                   disable_math=True, sizing_mode="stretch_width"),
+                      button, css_classes=["lute-card"], stylesheets=[_CARD_CSS],
+                      sizing_mode="stretch_width")
 
     def __panel__(self) -> pn.viewable.Viewable:
         cards = [self._card(e) for e in self.experiments.values()]
         return pn.Column(pn.pane.Markdown(f"## {len(cards)} experiments"), *cards,
                          sizing_mode="stretch_width")
+
+
+# Each card is its own shadow root: the template's CSS does not reach it.
+_CARD_CSS = """
+:host(.lute-card) { border: 1px solid rgba(127, 127, 127, 0.35); border-radius: 8px;
+                    padding: 10px 14px; margin: 6px 10px; align-items: center; }
+"""
+_MUTED_CSS = ".lute-muted { opacity: 0.75; }"

@@ -1,5 +1,9 @@
 """One experiment's screens: overview grid, Task table, summary pages, problems.
 
+Every view module is imported here, eagerly: a module that defines a custom
+component (JSComponent) must be imported before a session's page is made, or
+that page's browser never learns the component's type and shows nothing.
+
 The Task detail sits beside the grid and the table (one instance per session,
 so it keeps its state while the person switches between them).  Hidden
 screens are built only when first opened.
@@ -13,6 +17,10 @@ import param
 from dashboard.session import SessionState, subscribe
 from dashboard.views.live import LiveStatus, feed_html
 from dashboard.views.problems import ProblemsView
+from dashboard.views.status_grid import StatusGrid
+from dashboard.views.summary_browser import SummaryBrowser
+from dashboard.views.task_detail import TaskDetail
+from dashboard.views.task_table import TaskTable
 from lute_model.experiment import Experiment, ExperimentChange
 
 SCREENS = [("overview", "Overview"), ("tasks", "Tasks"), ("summary", "Summary pages"),
@@ -34,7 +42,7 @@ class ExperimentView(pn.viewable.Viewer):
                                 mode=self.watch_mode, poll=self.poll)
         if self.header is not None:
             self.header.objects = self._live.header
-        self._built: dict[str, pn.viewable.Viewable] = {}
+        self._built: dict[str, pn.viewable.Viewer] = {}  # screen -> its view, once opened
         self._detail = None
         self._tabs = pn.Tabs(*[(title, pn.Column(name=key)) for key, title in SCREENS],
                              dynamic=False, sizing_mode="stretch_both")
@@ -54,21 +62,18 @@ class ExperimentView(pn.viewable.Viewer):
     def _make(self, key: str) -> pn.viewable.Viewable:
         args = {"experiment": self.experiment, "session": self.session}
         if key == "overview":
-            from dashboard.views.status_grid import StatusGrid
-            return pn.Column(self._live, StatusGrid(**args), sizing_mode="stretch_both")
+            return StatusGrid(**args)
         if key == "tasks":
-            from dashboard.views.task_table import TaskTable
             return TaskTable(**args)
         if key == "summary":
-            from dashboard.views.summary_browser import SummaryBrowser
             return SummaryBrowser(**args)
         return ProblemsView(experiment=self.experiment)
 
     def _open(self, key: str) -> None:
         index = [k for k, _ in SCREENS].index(key)
         if key not in self._built:
-            self._built[key] = self._make(key)
-            self._tabs[index].objects = [self._built[key]]
+            view = self._built[key] = self._make(key)
+            self._tabs[index].objects = [self._live, view] if key == "overview" else [view]
         if self._tabs.active != index:
             self._tabs.active = index
 
@@ -86,7 +91,6 @@ class ExperimentView(pn.viewable.Viewer):
     def _detail_visibility(self, *_events: object) -> None:
         show = bool(self.session.task) and self.session.view in ("overview", "tasks")
         if show and self._detail is None:
-            from dashboard.views.task_detail import TaskDetail
             self._detail = TaskDetail(experiment=self.experiment, session=self.session)
             self._detail_column.objects = [self._detail]
         self._detail_column.visible = show
@@ -98,12 +102,10 @@ class ExperimentView(pn.viewable.Viewer):
         if event.new:
             return
         everything = ExperimentChange(reset=True)
-        views = [self._detail, *self._built.values()]
-        for view in views:
-            for part in getattr(view, "objects", [view]):
-                apply = getattr(part, "apply_change", None)
-                if apply is not None:
-                    apply(everything)
+        for view in [self._detail, *self._built.values()]:
+            apply = getattr(view, "apply_change", None)
+            if apply is not None:
+                apply(everything)
         self._live.feed.object = feed_html(self.experiment.recent, self.experiment.overdue())
 
     def _title_problems(self, *_events: object) -> None:

@@ -8,6 +8,7 @@ so a quiet experiment costs the server nothing per second per session.
 from __future__ import annotations
 
 import time
+from typing import ClassVar
 
 import panel as pn
 import param
@@ -66,7 +67,7 @@ class Freshness(JSComponent):
     }
     """
 
-    _stylesheets = ["""
+    _stylesheets: ClassVar[list[str]] = ["""
     .lute-freshness { font: 600 13px system-ui, sans-serif; color: #fff; white-space: nowrap; }
     .lute-freshness[data-state=live] { color: #8fe3c6; }
     .lute-freshness[data-state=stale] { color: #ffb38a; }
@@ -191,8 +192,7 @@ class LiveStatus(pn.viewable.Viewer):
         parts = [f"▶{running}" if running else "", f"✘{failed}" if failed else ""]
         prefix = " ".join(p for p in parts if p)
         title = f"{self.experiment.name} · LUTE"
-        if pn.state.curdoc is not None:
-            pn.state.curdoc.title = f"({prefix}) {title}" if prefix else title
+        self.session.title = f"({prefix}) {title}" if prefix else title
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Card(self.feed, title="Latest status changes", collapsed=False,

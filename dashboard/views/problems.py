@@ -42,5 +42,6 @@ class ProblemsView(pn.viewable.Viewer):
 _CSS = """
 table { border-collapse: collapse; }
 td { padding: 3px 12px 3px 0; vertical-align: top; }
+.lute-muted { opacity: 0.75; }
 td.path { font-family: ui-monospace, monospace; word-break: break-all; max-width: 45vw; }
 """

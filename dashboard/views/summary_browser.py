@@ -31,6 +31,7 @@ import param
 
 from dashboard.session import SessionState, subscribe
 from dashboard.views.markup import esc
+from dashboard.views.report_frame import report_iframe_html, report_url
 from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.page_index import PageIndex, page_index
 from lute_model.sources.summary_tree import SummaryPage
@@ -312,7 +313,6 @@ class SummaryBrowser(pn.viewable.Viewer):
         self._header.object = self._header_html(name, page)
         self._render_notes(name, page)
         self._render_navigation()
-        from dashboard.views.report_frame import report_iframe_html, report_url
 
         url = report_url(self.session.prefix, self.experiment.name, name) if name else ""
         self._link.object = (f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">'

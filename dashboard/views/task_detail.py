@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from typing import Any
 
 import panel as pn
 import param
 
 from dashboard.session import SessionState, subscribe
+from dashboard.views.live import Elapsed, started_at
 from dashboard.views.markup import badge, esc, status_css
 from dashboard.views.report_frame import report_url
 from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.payloads import PayloadPreview, preview
 from lute_model.results import TaskRun, run_key
+from lute_model.status import TaskStatus
 from lute_model.summary_text import first_line, report_paths, split_summary
 
 #: Payloads above this are not loaded whole; their first PAYLOAD_PEEK bytes can be.
@@ -169,7 +172,8 @@ class TaskDetail(pn.viewable.Viewer):
             return
         self._fill_links(row)
         self._body.objects = [
-            self._header(row), self._overview(row), self._history(row), self._summary(row),
+            self._header(row), self._live(row), self._overview(row), self._history(row),
+            self._summary(row),
             _section("Summary pages of this run", self._pages), self._parameters(row),
             self._environment(row), self._payload(row),
         ]
@@ -185,10 +189,27 @@ class TaskDetail(pn.viewable.Viewer):
         return pn.Row(_html(f'<h3 class="title">{esc(title)}</h3>{status}'), pn.layout.HSpacer(),
                       close, sizing_mode="stretch_width")
 
+    def _live(self, row: TaskRun) -> pn.viewable.Viewable:
+        """For a status the journal gives (no database row yet): since when, and if overdue."""
+        if row.rowid is not None:
+            return pn.Column()
+        since = f"{row.status.name.lower()} since {row.timestamp[:19]} UTC — reported live by "
+        parts: list[Any] = [_html(f'<p class="note">{esc(since)}the status journal; the '
+                                  "database row comes when the Task ends.</p>")]
+        if row.status is TaskStatus.RUNNING:
+            timeout = self.experiment.timeout_of(row)
+            late = row in self.experiment.overdue()
+            clock = Elapsed(since=started_at(row), server_now=time.time())
+            warning = (f"<b style='color:#D55E00'>overdue: longer than its task_timeout "
+                       f"({timeout:g} s)</b>" if late and timeout else "")
+            parts.append(pn.Row(_html("running for"), clock, _html(warning), margin=(0, 10)))
+        return pn.Column(*parts, sizing_mode="stretch_width")
+
     def _overview(self, row: TaskRun) -> pn.pane.HTML:
         gen = row.gen_cfg
         timeout = gen.get("task_timeout")
-        pairs = [("finished (UTC)", row.timestamp or "–"),
+        pairs = [("finished (UTC)" if row.rowid is not None else "reported (UTC)",
+                  row.timestamp or "–"),
                  ("experiment", gen.get("experiment", "–")), ("run", row.run),
                  ("configuration", gen.get("title", "–")), ("date", gen.get("date", "–")),
                  ("LUTE version", gen.get("lute_version", "–")),

@@ -23,7 +23,7 @@ import param
 from bokeh.models.widgets.tables import HTMLTemplateFormatter, NumberFormatter
 
 from dashboard.session import SessionState, subscribe
-from dashboard.views.markup import status_css
+from dashboard.views.markup import esc, status_css
 from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.results import TaskRun
 from lute_model.status import ALL_STATUSES, SYMBOL
@@ -56,6 +56,12 @@ class ExecutionFrame:
         added = _frame(change.rows, start=len(self.rows))
         rows = self.rows + tuple(change.rows)
         return ExecutionFrame(change, pd.concat([self.frame, added]), rows)
+
+
+def _task_options(tasks: list[str]) -> dict[str, str]:
+    """MultiChoice options, label -> Task: Bokeh's MultiChoice (Choices.js, ``allowHTML``
+    on) renders labels as HTML, and a Task name is whatever the table was called."""
+    return {esc(task): task for task in tasks}
 
 
 def _frame(rows: list[TaskRun] | tuple[TaskRun, ...], start: int = 0) -> pd.DataFrame:
@@ -120,7 +126,8 @@ class TaskTable(pn.viewable.Viewer):
         super().__init__(**params)
         self._shared = execution_frame(self.experiment)
         self._tasks = pn.widgets.MultiChoice(
-            name="Task", options=list(self.experiment.tasks), placeholder="all Tasks", width=260)
+            name="Task", options=_task_options(self.experiment.tasks), placeholder="all Tasks",
+            width=260)
         self._statuses = pn.widgets.MultiChoice(
             name="status", options=[s.name for s in ALL_STATUSES], placeholder="all statuses",
             width=220)
@@ -213,7 +220,7 @@ class TaskTable(pn.viewable.Viewer):
             return
         self._shared = execution_frame(self.experiment)
         if change.new_tasks or change.reset:
-            self._tasks.options = list(self.experiment.tasks)
+            self._tasks.options = _task_options(self.experiment.tasks)
         selection = [] if change.reset else list(self._table.selection)
         page = 1 if change.reset else self._table.page
         self._table.value = self._shared.frame

@@ -1,5 +1,9 @@
 """Deep links: the session's state in the URL's query, with working back/forward.
 
+The same small component also sets the browser tab's title, which a server-side
+change of the Bokeh document's title does not reach.
+
+
 Panel's ``pn.state.location.sync`` pushes a history entry for every change but
 never hears the browser's back/forward (no ``popstate`` listener), so this
 small component does both: Python sets ``search``, the browser pushes it only
@@ -46,6 +50,7 @@ class UrlState(JSComponent):
     """Mirror of ``window.location.search`` (without the ``?``)."""
 
     search = param.String(default="", doc="The query string, set from either side.")
+    title = param.String(default="", doc="The browser tab's title.")
 
     _esm = """
     export function render({ model }) {
@@ -58,6 +63,9 @@ class UrlState(JSComponent):
       const popped = () => { model.search = window.location.search.replace(/^\\?/, "") }
       window.addEventListener("popstate", popped)
       model.on("remove", () => window.removeEventListener("popstate", popped))
+      const retitle = () => { if (model.title) { document.title = model.title } }
+      model.on("title", retitle)
+      retitle()
       const marker = document.createElement("span")
       marker.style.display = "none"
       return marker
@@ -69,7 +77,8 @@ def bind_url(state: SessionState, initial_query: str) -> UrlState:
     """Apply the link the session was opened with, then keep URL and state in step."""
     state.param.update(**{k: v for k, v in from_query(initial_query).items()
                           if v or k == "view"})
-    url = UrlState(search=to_query(state), height=0, width=0, margin=0)
+    url = UrlState(search=to_query(state), title=state.title, height=0, width=0, margin=0)
+    state.param.watch(lambda event: setattr(url, "title", event.new), "title")
 
     def state_changed(*_events: object) -> None:
         url.search = to_query(state)

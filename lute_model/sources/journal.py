@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,8 @@ READ_CHUNK = 8 * 1024 * 1024
 #: A line longer than this is not an event (and is skipped without being kept whole).
 MAX_LINE = 64 * 1024
 MAX_FIELD = 4 * 1024
+#: An event time further ahead of this server's clock than this is clock skew.
+FUTURE_SLACK = timedelta(minutes=2)
 
 
 def utc_now() -> str:
@@ -158,6 +160,11 @@ class JournalReader:
         if when is None:
             delta.problems.append(self._bad(f"unreadable time {time[:40]!r}"))
             return
+        if when - datetime.now(timezone.utc) > FUTURE_SLACK:
+            # A node with a fast clock: its event outranks later rows until its time comes.
+            delta.problems.append(Problem(str(self.path), (
+                f"line {self._line_number}: time {time[:40]} is in the future (clock skew "
+                "on the writing node?); it decides its cell's status until then.")))
         message = event.get("message") or ""
         delta.rows.append(TaskRun(
             task=task[:MAX_FIELD],

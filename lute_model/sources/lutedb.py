@@ -29,6 +29,8 @@ RESULT_COLUMNS = ("result.task_status", "result.summary", "result.payload", "res
 FIXED_COLUMNS = frozenset({"id", "timestamp", "gen_cfg_id", "exec_cfg_id", "valid_flag",
                            *RESULT_COLUMNS})
 SHARED_TABLES = frozenset({"gen_cfg", "exec_cfg"})
+#: The identity of a file that was read before and is now gone or unreadable.
+_NO_FILE = (-1, -1)
 
 #: Summaries are free text that can be megabytes long; the state keeps this
 #: much of each (the whole is read on request).
@@ -166,13 +168,21 @@ class LuteDbReader:
         self._gen_cfg.clear()
         self._exec_cfg.clear()
 
+    def _forget_all_read(self) -> None:
+        """Forget every row read: the next good read starts over and says so (``reset``),
+        even when the file comes back with the same inode (renamed away and back, or a
+        new file that reused the number); else its rows would be added a second time."""
+        self._forget()
+        if self._identity is not None:
+            self._identity = _NO_FILE
+
     # -- refreshing ----------------------------------------------------------
 
     def refresh(self) -> DbDelta:
         """Read what was added since the last call.  Never raises for bad files."""
         bad = self._check_file()
         if bad is not None:
-            self._forget()
+            self._forget_all_read()
             return DbDelta(problems=[bad], ok=False)
         stat = self.path.stat()
         identity = (stat.st_dev, stat.st_ino)
@@ -190,12 +200,18 @@ class LuteDbReader:
                 message = ("lute.db is busy (locked by a writer for over "
                            f"{self.busy_timeout:g} s); "
                            "showing the last state read, will retry.")
+            elif "readonly" in str(err) and Path(f"{self.path}-journal").exists():
+                # A writer died mid-transaction: only a writer may roll its journal back.
+                self.close()
+                message = ("lute.db has an unfinished write (a lute.db-journal left by a "
+                           "writer that stopped mid-transaction), which this read-only "
+                           "dashboard may not roll back; the next write to lute.db will. "
+                           "Showing the last state read, will retry.")
             else:
                 message = f"lute.db could not be read ({err}); showing the last state read."
             return DbDelta(problems=[self._problem(message)], ok=False)
         except sqlite3.DatabaseError as err:
-            self._forget()
-            self._identity = None
+            self._forget_all_read()
             return DbDelta(problems=[self._problem(
                 f"lute.db is damaged ({err}); showing the last state read.")], ok=False)
         return delta

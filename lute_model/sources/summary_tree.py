@@ -9,7 +9,8 @@ only the folders that changed.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lute_model.paths import is_inside
@@ -34,11 +35,25 @@ class SummaryPage:
         return self.size == 0
 
 
+#: A folder changed this close to when we listed it may change again within the
+#: same clock tick without its mtime moving (a page written to a temporary file,
+#: then renamed): such a folder is listed again until it is older than this.
+RACY_NS = 2_000_000_000
+#: Every this many refreshes the reports themselves are looked at too, which
+#: catches a page rewritten in place (its folder's mtime does not change).
+RESTAT_EVERY = 10
+
+
 @dataclass
 class _Folder:
     mtime_ns: int
     subfolders: list[str]
     page: SummaryPage | None
+    listed_ns: int = 0
+
+    def current(self, mtime_ns: int) -> bool:
+        """Whether this listing still describes a folder of that mtime."""
+        return self.mtime_ns == mtime_ns and self.listed_ns - mtime_ns > RACY_NS
 
 
 @dataclass
@@ -58,6 +73,7 @@ class SummaryTreeReader:
         self.root = Path(root)
         self._folders: dict[str, _Folder] = {}  # relative posix path ("" = root) -> listing
         self._problems: dict[str, Problem] = {}
+        self._refreshes = 0
 
     def pages(self) -> dict[str, SummaryPage]:
         return {f.page.display_name: f.page for f in self._folders.values() if f.page is not None}
@@ -79,7 +95,8 @@ class SummaryTreeReader:
             delta.problems.append(Problem(str(self.root), "the summary folder is a file."))
             return delta
         seen: set[str] = set()
-        self._visit("", root_stat.st_mtime_ns, seen)
+        self._refreshes += 1
+        self._visit("", root_stat.st_mtime_ns, seen, self._refreshes % RESTAT_EVERY == 0)
         for gone in set(self._folders) - seen:
             del self._folders[gone]
             self._problems.pop(gone, None)
@@ -89,16 +106,18 @@ class SummaryTreeReader:
         delta.problems = list(self._problems.values())
         return delta
 
-    def _visit(self, rel: str, mtime_ns: int, seen: set[str]) -> None:
+    def _visit(self, rel: str, mtime_ns: int, seen: set[str], restat: bool) -> None:
         """Visit one folder (iteratively below, so deep trees cannot overflow the stack)."""
         stack = [(rel, mtime_ns)]
         while stack:
             rel, mtime_ns = stack.pop()
             seen.add(rel)
             folder = self._folders.get(rel)
-            if folder is None or folder.mtime_ns != mtime_ns:
+            if folder is None or not folder.current(mtime_ns):
                 folder = self._list(rel, mtime_ns)
                 self._folders[rel] = folder
+            elif restat and folder.page is not None:
+                folder.page = self._restat(folder.page)
             for name in folder.subfolders:
                 child = f"{rel}/{name}" if rel else name
                 try:
@@ -107,8 +126,18 @@ class SummaryTreeReader:
                     continue  # deleted since the listing: gone at the next refresh
                 stack.append((child, child_stat.st_mtime_ns))
 
+    @staticmethod
+    def _restat(page: SummaryPage) -> SummaryPage | None:
+        try:
+            stat = os.stat(page.report)
+        except OSError:
+            return None
+        if (stat.st_size, stat.st_mtime) == (page.size, page.mtime):
+            return page
+        return replace(page, size=stat.st_size, mtime=stat.st_mtime)
+
     def _list(self, rel: str, mtime_ns: int) -> _Folder:
-        folder = _Folder(mtime_ns, [], None)
+        folder = _Folder(mtime_ns, [], None, time.time_ns())
         self._problems.pop(rel, None)
         path = self.root / rel if rel else self.root
         try:

@@ -71,6 +71,11 @@ def tree_state(*roots: Path) -> dict[str, tuple]:
     """
     state: dict[str, tuple] = {}
     for root in roots:
+        if not os.path.isdir(root):
+            info = os.stat(root)
+            state[str(root)] = ("file", info.st_size, info.st_mtime_ns,
+                                hashlib.sha256(Path(root).read_bytes()).hexdigest())
+            continue
         for folder, dirs, files in os.walk(root):
             info = os.lstat(folder)
             state[folder] = ("dir", info.st_mtime_ns, tuple(sorted(dirs + files)))
@@ -120,7 +125,8 @@ def dashboard_server(*paths: Path | str, extra: tuple[str, ...] = ()) -> Iterato
     port = free_port()
     cmd = [sys.executable, "-m", "dashboard.cli", "serve", *map(str, paths), "--port", str(port),
            *extra]
-    log = tempfile.NamedTemporaryFile(prefix="lute-serve-", suffix=".log", delete=False)
+    log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as the server
+        prefix="lute-serve-", suffix=".log", delete=False)
     proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=log,
                             stderr=subprocess.STDOUT, cwd=REPO)
     url = Server(f"http://127.0.0.1:{port}")

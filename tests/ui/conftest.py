@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -30,14 +31,14 @@ def dashboard_server(*paths: Path | str, extra: tuple[str, ...] = ()) -> Iterato
     cmd = [sys.executable, "-m", "dashboard.cli", "serve", *map(str, paths), "--port", str(port),
            *extra]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    log = tempfile.NamedTemporaryFile("w+", prefix="lute-server-", suffix=".log", delete=False)
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {proc.stdout.read()}")
+                raise RuntimeError(f"server exited: {Path(log.name).read_text()}")
             try:
                 with urllib.request.urlopen(f"{url}/liveness", timeout=1):
                     break
@@ -46,6 +47,10 @@ def dashboard_server(*paths: Path | str, extra: tuple[str, ...] = ()) -> Iterato
                     raise RuntimeError("server did not start in 60 s") from None
                 time.sleep(0.1)
         yield url
+    except BaseException:
+        # What the server said is the first thing to read when a browser test fails.
+        print(f"--- server log ({log.name}) ---\n{Path(log.name).read_text()[-5000:]}")
+        raise
     finally:
         proc.terminate()
         try:

@@ -193,8 +193,8 @@ def test_clicking_a_grid_cell_opens_its_task_and_puts_it_in_the_url(
 def test_back_and_forward_return_to_the_previous_views(
         page: Page, serve: Callable, examples: Path):
     with serve(examples) as url:
-        open_dashboard(page, f"{url}/?exp={MFX}&page=quicklook/r0034")
-        report = re.compile(r"/reports/mfxp1001123/quicklook/r0034/report\.html$")
+        open_dashboard(page, f"{url}/?exp={MFX}&page=nozzle_scan/r0035")
+        report = re.compile(r"/reports/mfxp1001123/nozzle_scan/r0035/report\.html$")
         expect(page.locator(FRAME)).to_have_attribute("src", report)
         page.locator(".bk-tab", has_text="Overview").click()
         expect(page).to_have_url(re.compile(r"view=overview"))
@@ -203,21 +203,21 @@ def test_back_and_forward_return_to_the_previous_views(
         title = detail_title(page, target["task"], target["run"])
         expect(title).to_be_visible()
         with_task = {"exp": MFX, "task": target["task"], "run": target["run"],
-                     "page": "quicklook/r0034"}
+                     "page": "nozzle_scan/r0035"}
         assert query(page) == with_task
 
         page.go_back()
         expect(title).to_be_hidden()
         expect(page.locator(ACTIVE_TAB)).to_have_text("Overview")
-        assert query(page) == {"exp": MFX, "page": "quicklook/r0034", "view": "overview"}
+        assert query(page) == {"exp": MFX, "page": "nozzle_scan/r0035", "view": "overview"}
         page.go_back()
         expect(page.locator(ACTIVE_TAB)).to_have_text("Summary pages")
         expect(page.locator(FRAME)).to_have_attribute("src", report)
-        assert query(page) == {"exp": MFX, "page": "quicklook/r0034"}
+        assert query(page) == {"exp": MFX, "page": "nozzle_scan/r0035"}
 
         page.go_forward()
         expect(page.locator(ACTIVE_TAB)).to_have_text("Overview")
-        assert query(page) == {"exp": MFX, "page": "quicklook/r0034", "view": "overview"}
+        assert query(page) == {"exp": MFX, "page": "nozzle_scan/r0035", "view": "overview"}
         page.go_forward()
         expect(title).to_be_visible()
         assert query(page) == with_task
@@ -250,7 +250,8 @@ def test_an_empty_folder_shows_the_friendly_page(page: Page, serve: Callable, tm
     empty.mkdir()
     with serve(empty) as url:
         open_dashboard(page, f"{url}/")
-        expect(page.get_by_text("No LUTE results here")).to_be_visible()
+        expect(page.get_by_role("heading", name=re.compile("No LUTE results here"))).to_be_visible()
+        expect(page.get_by_text(str(empty)).first).to_be_visible()  # where it looked
 
 
 def test_a_corrupt_database_is_a_problem_and_summary_pages_still_work(

@@ -1,0 +1,236 @@
+"""How long a person waits for the grid and for a summary page, small experiment vs huge.
+
+    python bench/load.py
+
+The dashboard promises that a long beamtime opens about as fast as a new one:
+the grid is one canvas over one data source, and a tab's pages are one native
+listbox.  This measures it end to end, as a person gets it: the real
+``lute-dashboard serve`` in a subprocess and Debian's chromium through
+Playwright, a fresh browser context (cold HTTP cache) per measurement.
+
+It writes, in a temporary folder, four experiments and serves them together:
+
+- ``emptyexp``: a ``lute.db`` with LUTE's tables but no rows;
+- ``bigexp``: 2,000 runs × 10 Tasks (``record_task`` creates each table, the
+  rest is bulk-inserted with the same columns and one ``gen_cfg`` row per run);
+- ``pagesexp``: tab ``bigtab`` of 5,000 small pages, tab ``smalltab`` of 5 and a
+  few other tabs.
+
+Printed, each the median of 3, small and big measured in turn (after one
+unmeasured load of each, which lets the server read everything):
+
+- navigation → grid drawn (the ``status-grid`` figure's source holds every
+  cell, its view has finished rendering, the document is idle), empty vs big;
+- navigation to ``?exp=pagesexp&page=bigtab/p2500`` → that report's text in
+  the frame, vs the same for a page of ``smalltab``.
+
+The last line is the verdict: both differences within ``TARGET`` seconds.
+Exits non-zero otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lute_model.lute_schema import record_task
+from lute_model.status import TaskStatus
+from tests.conftest import CHROMIUM_ARGS
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: Largest acceptable extra wait, in seconds, for the big case over the small one.
+TARGET = 1.0
+REPEATS = 3
+BIG_RUNS, BIG_TASKS = 2000, 10
+BIG_TAB_PAGES, SMALL_TAB_PAGES = 5000, 5
+FRAME = "iframe[title^='Summary page']"
+
+#: True once the grid holds ``cells`` cells and Bokeh has drawn it.
+GRID_DRAWN_JS = """(cells) => {
+  if (!window.Bokeh || Bokeh.documents.length === 0) return false;
+  const doc = Bokeh.documents[0];
+  const fig = doc.get_model_by_name('status-grid');
+  if (!doc.is_idle || !fig || fig.renderers[0].data_source.get_length() !== cells) return false;
+  const view = Bokeh.index.find_one(fig);
+  if (!view || !view.has_finished()) return false;
+  const box = view.el.getBoundingClientRect();
+  return box.width > 0 && box.height > 0;
+}"""
+
+
+def write_empty_experiment(root: Path) -> None:
+    """LUTE's tables, no rows: an experiment whose first run has not ended yet."""
+    db = root / "work_dir" / "lute.db"
+    db.parent.mkdir(parents=True)
+    record_task(str(db), task="FindPeaksPyAlgos", run="1", status=TaskStatus.COMPLETED)
+    con = sqlite3.connect(db)
+    with con:
+        for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall():
+            con.execute(f'DELETE FROM "{table}"')
+    con.close()
+
+
+def write_big_experiment(root: Path, runs: int, tasks: int) -> None:
+    """``runs`` × ``tasks`` executions with LUTE's schema, bulk-inserted (about a second)."""
+    db = root / "work_dir" / "lute.db"
+    db.parent.mkdir(parents=True)
+    names = [f"Task{index:02d}" for index in range(tasks)]
+    for name in names:
+        record_task(str(db), task=name, run="0", status=TaskStatus.COMPLETED,
+                    timestamp="2026-01-01 00:00:00")
+    statuses = [s.name for s in TaskStatus]
+    con = sqlite3.connect(db)
+    with con:
+        con.executemany("INSERT INTO gen_cfg (id, title, experiment, run) VALUES (?, ?, ?, ?)",
+                        [(run + 1000, "LUTE Task Configuration", "", str(run))
+                         for run in range(1, runs)])
+        for position, name in enumerate(names):
+            con.executemany(
+                f'INSERT INTO {name} (timestamp, gen_cfg_id, exec_cfg_id, "result.task_status", '
+                '"result.summary", valid_flag) VALUES (?, ?, 1, ?, ?, 1)',
+                [(f"2026-01-01 {run // 3600 % 24:02d}:{run // 60 % 60:02d}:{position:02d}",
+                  run + 1000, statuses[(run + position) % len(statuses)], f"run {run} done")
+                 for run in range(1, runs)])
+    con.close()
+
+
+def write_pages_experiment(root: Path) -> None:
+    """A big tab, a small tab and a few ordinary ones, each page a tiny report.html."""
+    write_empty_experiment(root)
+    summary = root / "stats" / "summary"
+    tabs = {"bigtab": BIG_TAB_PAGES, "smalltab": SMALL_TAB_PAGES}
+    for tab, count in tabs.items():
+        for number in range(1, count + 1):
+            page = summary / tab / f"p{number:04d}"
+            page.mkdir(parents=True)
+            (page / "report.html").write_text(
+                f"<!DOCTYPE html><html><body><h1>{tab}/p{number:04d}</h1></body></html>")
+    for other in ("Geometry_Fit/r0001", "r0001/powders", "r0002/powders"):
+        (summary / other).mkdir(parents=True)
+        (summary / other / "report.html").write_text(f"<html><body>{other}</body></html>")
+
+
+@contextmanager
+def dashboard(root: Path) -> Iterator[str]:
+    """``lute-dashboard serve ROOT`` on a free port until it answers; yields its URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", str(root), "--port",
+                             str(port)], cwd=REPO, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/liveness", timeout=1):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the dashboard server did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def timed(browser: Browser, url: str, ready: Callable[[Page], None]) -> float:
+    """Seconds from navigation to ``ready``, in a fresh context (no cached JS or pages)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        page = context.new_page()
+        started = time.perf_counter()
+        page.goto(url, wait_until="commit")
+        ready(page)
+        return time.perf_counter() - started
+    finally:
+        context.close()
+
+
+Case = tuple[str, Callable[[Page], None]]
+
+
+def paired_medians(browser: Browser, small: Case, big: Case) -> tuple[float, float]:
+    """Medians of REPEATS loads of each case, measured in turn.
+
+    Alternating lets a busy shared machine slow both cases alike; one
+    unmeasured load of each first lets the server read every file.
+    """
+    for url, ready in (small, big):
+        timed(browser, url, ready)
+    pairs = [(timed(browser, *small), timed(browser, *big)) for _ in range(REPEATS)]
+    return (statistics.median(pair[0] for pair in pairs),
+            statistics.median(pair[1] for pair in pairs))
+
+
+def grid_drawn(cells: int) -> Callable[[Page], None]:
+    def ready(page: Page) -> None:
+        page.wait_for_function(GRID_DRAWN_JS, arg=cells, timeout=120_000)
+    return ready
+
+
+def report_shown(display_name: str) -> Callable[[Page], None]:
+    def ready(page: Page) -> None:
+        page.frame_locator(FRAME).locator("h1", has_text=display_name).wait_for(
+            timeout=120_000)
+    return ready
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="lute-bench-load-") as tmp:
+        root = Path(tmp)
+        started = time.perf_counter()
+        write_empty_experiment(root / "emptyexp")
+        write_big_experiment(root / "bigexp", BIG_RUNS, BIG_TASKS)
+        write_pages_experiment(root / "pagesexp")
+        print(f"experiments written in {time.perf_counter() - started:.1f} s", flush=True)
+        with dashboard(root) as url, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                                 args=CHROMIUM_ARGS)
+            grid_empty, grid_big = paired_medians(
+                browser, (f"{url}/?exp=emptyexp", grid_drawn(0)),
+                (f"{url}/?exp=bigexp", grid_drawn(BIG_RUNS * BIG_TASKS)))
+            small = f"smalltab/p{SMALL_TAB_PAGES // 2 + 1:04d}"
+            big = f"bigtab/p{BIG_TAB_PAGES // 2:04d}"
+            page_small, page_big = paired_medians(
+                browser, (f"{url}/?exp=pagesexp&page={small}", report_shown(small)),
+                (f"{url}/?exp=pagesexp&page={big}", report_shown(big)))
+            browser.close()
+
+    grid_diff, page_diff = grid_big - grid_empty, page_big - page_small
+    print(f"\nmedian of {REPEATS}, seconds from navigation "
+          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+    print(f"{'':34}{'small':>8}{'big':>8}{'diff':>8}   target")
+    print(f"{'grid: empty vs 2,000 runs × 10':34}{grid_empty:8.2f}{grid_big:8.2f}"
+          f"{grid_diff:8.2f}   ≤ {TARGET:.1f}")
+    print(f"{'page: tab of 5 vs tab of 5,000':34}{page_small:8.2f}{page_big:8.2f}"
+          f"{page_diff:8.2f}   ≤ {TARGET:.1f}")
+    ok = grid_diff <= TARGET and page_diff <= TARGET
+    print(f"verdict: {'PASS' if ok else 'FAIL'}: the big grid is {grid_diff:+.2f} s and the "
+          f"5,000-page tab {page_diff:+.2f} s from the small case (target ≤ {TARGET:.1f} s)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
