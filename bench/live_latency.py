@@ -41,7 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import (  # noqa: E402
+from bench._common import (
     JOURNAL,
     TEST_TASKS,
     Server,
@@ -56,7 +56,7 @@ from bench._common import (  # noqa: E402
     percentile,
     rss_mb,
 )
-from lute_model.sources.journal import append_event  # noqa: E402
+from lute_model.sources.journal import append_event
 
 CONFIGS = [  # label, serve arguments, polling interval (s)
     ("inotify, poll 0.5 s", (), 0.5),

@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import (  # noqa: E402
+from bench._common import (
     JOURNAL,
     BokehClient,
     Server,
@@ -55,7 +55,7 @@ from bench._common import (  # noqa: E402
     start_live_writer,
     stop_process,
 )
-from lute_model.sources.journal import append_event  # noqa: E402
+from lute_model.sources.journal import append_event
 
 #: Bokeh's defaults: unused sessions are checked every 17 s and dropped after 15 s.
 CLEANUP_WAIT = 40.0

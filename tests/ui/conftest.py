@@ -31,33 +31,37 @@ def dashboard_server(*paths: Path | str, extra: tuple[str, ...] = ()) -> Iterato
     cmd = [sys.executable, "-m", "dashboard.cli", "serve", *map(str, paths), "--port", str(port),
            *extra]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    log = tempfile.NamedTemporaryFile("w+", prefix="lute-server-", suffix=".log", delete=False)
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {Path(log.name).read_text()}")
-            try:
-                with urllib.request.urlopen(f"{url}/liveness", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("server did not start in 60 s") from None
-                time.sleep(0.1)
-        yield url
-    except BaseException:
-        # What the server said is the first thing to read when a browser test fails.
-        print(f"--- server log ({log.name}) ---\n{Path(log.name).read_text()[-5000:]}")
-        raise
-    finally:
-        proc.terminate()
+    with tempfile.NamedTemporaryFile("w+", prefix="lute-server-", suffix=".log") as log:
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            _wait_until_live(proc, url, Path(log.name))
+            yield url
+        except BaseException:
+            # What the server said is the first thing to read when a browser test fails.
+            print(f"--- server log ---\n{Path(log.name).read_text()[-5000:]}")
+            raise
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _wait_until_live(proc: subprocess.Popen, url: str, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/liveness", timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start in 60 s") from None
+            time.sleep(0.1)
 
 
 @pytest.fixture
