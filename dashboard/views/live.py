@@ -145,10 +145,13 @@ class LiveStatus(pn.viewable.Viewer):
         super().__init__(**params)
         self.freshness = Freshness(refreshed_at=self.experiment.refreshed_at,
                                    server_now=time.time(), mode=self.mode,
-                                   stale_after=max(5.0, 4 * self.poll + 2 * FRESHNESS_EVERY))
-        self.pause = pn.widgets.Switch(value=True, width=40, margin=(12, 4, 0, 12))
-        self.pause_label = pn.pane.HTML("<span style='color:#fff;font-size:13px'>live</span>",
-                                        margin=(12, 8, 0, 0))
+                                   stale_after=max(5.0, 4 * self.poll + 2 * FRESHNESS_EVERY),
+                                   align="center")
+        self.pause = pn.widgets.Switch(value=True, width=40, margin=(0, 4, 0, 12),
+                                       align="center")
+        self.pause_label = pn.pane.HTML(
+            "<span style='color:#fff;font-size:13px' title='Turn off to hold updates back'>"
+            "updates</span>", margin=(0, 8, 0, 0), align="center")
         self.pause.param.watch(self._paused, "value")
         self.feed = pn.pane.HTML(feed_html(self.experiment.recent, self.experiment.overdue()),
                                  stylesheets=[_FEED_CSS], sizing_mode="stretch_width",

@@ -435,9 +435,9 @@ def _size_text(size: int) -> str:
 
 _CSS = """
 .lb-title { font-size: 1.25em; font-weight: 600; overflow-wrap: anywhere; }
-.lb-tab { color: #555; font-weight: 500; }
-.lb-muted { color: #666; font-weight: 400; }
-.lb-facts { color: #555; font-size: 0.9em; margin-top: 2px; }
+.lb-tab { opacity: .7; font-weight: 500; }
+.lb-muted { opacity: .7; font-weight: 400; }
+.lb-facts { opacity: .75; font-size: 0.9em; margin-top: 2px; }
 .lb-note { background: #fff4d6; border-left: 4px solid #b07d00; color: #3d2c00;
            padding: 6px 10px; margin: 4px 0; border-radius: 3px; }
 """

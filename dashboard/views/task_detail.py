@@ -38,14 +38,15 @@ EMPTY_TEXT = "Click a cell in the grid or a row in the table to see a Task execu
 DETAIL_CSS = """
 .kv { border-collapse: collapse; font-size: 13px; margin: 2px 0 6px 0; }
 .kv th { text-align: left; font-weight: 600; padding: 2px 12px 2px 0; vertical-align: top;
-         color: #444; white-space: nowrap; }
+         opacity: .75; white-space: nowrap; }
 .kv td { padding: 2px 0; vertical-align: top; word-break: break-word; white-space: pre-wrap; }
 .mono, pre.summary { font-family: ui-monospace, Menlo, Consolas, monospace; }
-pre.summary { white-space: pre-wrap; background: #f6f6f6; padding: 6px 8px; margin: 4px 0;
+pre.summary { white-space: pre-wrap; background: rgba(127,127,127,.12); padding: 6px 8px; margin: 4px 0;
               border-radius: 4px; max-height: 24em; overflow: auto; }
 h3.title { display: inline-block; margin: 0 12px 4px 0; font-size: 1.2em; }
-.muted { color: #666; font-size: 0.9em; }
-.note { color: #8a4b00; font-size: 0.9em; }
+.muted { opacity: .7; font-size: 0.9em; }
+.note { color: #b35c00; font-size: 0.9em; }
+a { word-break: break-all; }
 ul.links { margin: 2px 0; padding-left: 18px; }
 """
 
@@ -299,17 +300,19 @@ class TaskDetail(pn.viewable.Viewer):
         note = ' <span class="note">(empty page)</span>' if page.empty else ""
         url = report_url(self.session.prefix, self.experiment.name, name)
         link = _html(f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">'
-                     f"{text}</a>{note}", margin=(8, 10))
-        browse = pn.widgets.Button(name="open in summary browser", button_type="light",
-                                   width=190, height=30)
+                     f"{text}</a>{note}", margin=(4, 10), sizing_mode="stretch_width")
+        browse = pn.widgets.Button(name="open in summary browser", button_type="primary",
+                                   button_style="outline", width=190, height=30,
+                                   margin=(0, 10, 6, 10))
         browse.on_click(lambda _event: self.session.param.update(view="summary", page=name))
-        return pn.Row(link, browse)
+        return pn.Column(link, browse, sizing_mode="stretch_width")
 
     def _parameters(self, row: TaskRun) -> pn.Column:
         if not row.parameters:
             return _section("Parameters", _html('<p class="muted">(none stored)</p>'))
         tree = pn.pane.JSON(nest_parameters(row.parameters), depth=1, name="parameters",
-                            sizing_mode="stretch_width", margin=(0, 10))
+                            sizing_mode="stretch_width", margin=(0, 10),
+                            styles={"overflow-x": "auto"})
         return _section("Parameters", tree)
 
     def _environment(self, row: TaskRun) -> pn.Column:

@@ -136,7 +136,7 @@ class TaskTable(pn.viewable.Viewer):
         self._search = pn.widgets.TextInput(
             name="search summaries", placeholder="e.g. hit rate", width=220)
         self._table = self._make_table()
-        self._count = pn.pane.Str("", margin=(0, 10))
+        self._count = pn.pane.Markdown("", margin=(0, 10))
         self._download = pn.widgets.FileDownload(
             callback=self._csv, filename=f"{self.experiment.name}-task-executions.csv",
             label="Download CSV", button_type="default", width=160, embed=False)
