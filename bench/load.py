@@ -31,22 +31,19 @@ Exits non-zero otherwise.
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from dashboard.testing import dashboard_server, write_big_experiment
 from lute_model.lute_schema import record_task
 from lute_model.status import TaskStatus
 from tests.conftest import CHROMIUM_ARGS
@@ -85,30 +82,6 @@ def write_empty_experiment(root: Path) -> None:
     con.close()
 
 
-def write_big_experiment(root: Path, runs: int, tasks: int) -> None:
-    """``runs`` × ``tasks`` executions with LUTE's schema, bulk-inserted (about a second)."""
-    db = root / "work_dir" / "lute.db"
-    db.parent.mkdir(parents=True)
-    names = [f"Task{index:02d}" for index in range(tasks)]
-    for name in names:
-        record_task(str(db), task=name, run="0", status=TaskStatus.COMPLETED,
-                    timestamp="2026-01-01 00:00:00")
-    statuses = [s.name for s in TaskStatus]
-    con = sqlite3.connect(db)
-    with con:
-        con.executemany("INSERT INTO gen_cfg (id, title, experiment, run) VALUES (?, ?, ?, ?)",
-                        [(run + 1000, "LUTE Task Configuration", "", str(run))
-                         for run in range(1, runs)])
-        for position, name in enumerate(names):
-            con.executemany(
-                f'INSERT INTO {name} (timestamp, gen_cfg_id, exec_cfg_id, "result.task_status", '
-                '"result.summary", valid_flag) VALUES (?, ?, 1, ?, ?, 1)',
-                [(f"2026-01-01 {run // 3600 % 24:02d}:{run // 60 % 60:02d}:{position:02d}",
-                  run + 1000, statuses[(run + position) % len(statuses)], f"run {run} done")
-                 for run in range(1, runs)])
-    con.close()
-
-
 def write_pages_experiment(root: Path) -> None:
     """A big tab, a small tab and a few ordinary ones, each page a tiny report.html."""
     write_empty_experiment(root)
@@ -123,36 +96,6 @@ def write_pages_experiment(root: Path) -> None:
     for other in ("Geometry_Fit/r0001", "r0001/powders", "r0002/powders"):
         (summary / other).mkdir(parents=True)
         (summary / other / "report.html").write_text(f"<html><body>{other}</body></html>")
-
-
-@contextmanager
-def dashboard(root: Path) -> Iterator[str]:
-    """``lute-dashboard serve ROOT`` on a free port until it answers; yields its URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", str(root), "--port",
-                             str(port)], cwd=REPO, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/liveness", timeout=1):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the dashboard server did not start") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def timed(browser: Browser, url: str, ready: Callable[[Page], None]) -> float:
@@ -205,7 +148,7 @@ def main() -> int:
         write_big_experiment(root / "bigexp", BIG_RUNS, BIG_TASKS)
         write_pages_experiment(root / "pagesexp")
         print(f"experiments written in {time.perf_counter() - started:.1f} s", flush=True)
-        with dashboard(root) as url, sync_playwright() as playwright:
+        with dashboard_server(root) as url, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
                                                  args=CHROMIUM_ARGS)
             grid_empty, grid_big = paired_medians(

@@ -41,7 +41,8 @@ DETAIL_CSS = """
          opacity: .75; white-space: nowrap; }
 .kv td { padding: 2px 0; vertical-align: top; word-break: break-word; white-space: pre-wrap; }
 .mono, pre.summary { font-family: ui-monospace, Menlo, Consolas, monospace; }
-pre.summary { white-space: pre-wrap; background: rgba(127,127,127,.12); padding: 6px 8px; margin: 4px 0;
+pre.summary { white-space: pre-wrap; background: rgba(127,127,127,.12); padding: 6px 8px;
+              margin: 4px 0;
               border-radius: 4px; max-height: 24em; overflow: auto; }
 h3.title { display: inline-block; margin: 0 12px 4px 0; font-size: 1.2em; }
 .muted { opacity: .7; font-size: 0.9em; }

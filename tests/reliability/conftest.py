@@ -11,20 +11,18 @@ import os
 import stat
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from dashboard.testing import Server, dashboard_server, free_port
 from lute_model.lute_schema import record_task
 from lute_model.status import TaskStatus
-from tests.ui.conftest import READY, free_port, open_dashboard
+from tests.ui.conftest import READY, open_dashboard
 
-__all__ = ["READY", "dashboard_server", "free_port", "open_dashboard"]
+__all__ = ["READY", "Server", "dashboard_server", "free_port", "open_dashboard"]
 
 REPO = Path(__file__).resolve().parents[2]
 EXPERIMENT = "mfxp1001123"
@@ -104,57 +102,6 @@ def problems_of(output: str) -> list[str]:
     return [line.strip() for line in output.splitlines() if line.strip().startswith("problem:")]
 
 
-class Server(str):
-    """The base URL of a running server; ``.log()`` is everything it printed so far."""
-
-    log_path: Path
-    port: int
-    pid: int
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
-@contextmanager
-def dashboard_server(*paths: Path | str, extra: tuple[str, ...] = ()) -> Iterator[Server]:
-    """``lute-dashboard serve`` in a subprocess until it answers; yield its base URL.
-
-    Unlike ``tests/ui``'s helper, its output goes to a file: tornado logs every
-    404, and a pipe nobody reads fills up after ~800 of them and hangs the server.
-    """
-    port = free_port()
-    cmd = [sys.executable, "-m", "dashboard.cli", "serve", *map(str, paths), "--port", str(port),
-           *extra]
-    log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as the server
-        prefix="lute-serve-", suffix=".log", delete=False)
-    proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=log,
-                            stderr=subprocess.STDOUT, cwd=REPO)
-    url = Server(f"http://127.0.0.1:{port}")
-    url.log_path, url.port, url.pid = Path(log.name), port, proc.pid
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {url.log()}")
-            try:
-                with urllib.request.urlopen(f"{url}/liveness", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("server did not start in 60 s") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-        os.unlink(log.name)
-
-
 @pytest.fixture
 def experiment_dir(tmp_path: Path) -> Path:
     return build_experiment(tmp_path)
@@ -169,7 +116,6 @@ def serve() -> Callable:
 @pytest.fixture
 def unchanged():
     """``with unchanged(dir, ...):`` — fails if anything below the folders was written."""
-    from contextlib import contextmanager
 
     @contextmanager
     def check(*roots: Path):

@@ -19,6 +19,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
+from dashboard.testing import GRID_CELL_CENTER_JS as CELL_CENTER_JS
+from dashboard.testing import GRID_CELLS_JS as CELLS_JS
 from lute_model.discovery import discover
 from lute_model.experiment import Experiment
 from lute_model.status import ALL_STATUSES, PALETTE, TaskStatus
@@ -34,23 +36,7 @@ CHOICES = "option:not([value=''])"  # a listbox's visible options
 ACTIVE_TAB = ".bk-tab.bk-active"
 
 #: The grid's cells as the browser has them (the test hook named in ``status_grid``).
-CELLS_JS = """() => {
-  const fig = Bokeh.documents[0].get_model_by_name('status-grid');
-  if (!fig) return [];
-  const data = fig.renderers[0].data_source.data;
-  return Array.from(data.task, (task, i) => ({task, run: data.run[i], y: data.y[i],
-                                              status: data.status[i], color: data.color[i]}));
-}"""
-
 #: Page coordinates of the middle of one cell, from the figure's scales and canvas.
-CELL_CENTER_JS = """([task, y]) => {
-  const fig = Bokeh.documents[0].get_model_by_name('status-grid');
-  const view = Bokeh.index.find_one(fig);
-  const box = view.el.getBoundingClientRect();
-  return {x: box.left + view.frame.x_scale.compute(task),
-          y: box.top + view.frame.y_scale.compute(y)};
-}"""
-
 #: Every text of the page, shadow roots included (Bokeh renders Panel inside them).
 ALL_TEXT_JS = """() => {
   const texts = [];

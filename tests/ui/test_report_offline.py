@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import queue
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import panel as pn
 import pytest
-from panel.io.server import get_server
 from playwright.sync_api import Page, Route, expect
-from tornado.ioloop import IOLoop
 
 from dashboard.server import report_patterns
+from dashboard.testing import threaded_panel_server as panel_server
 from dashboard.views.report_frame import report_iframe_html, report_url
 
 DATA = Path(__file__).parents[1] / "data"
@@ -59,31 +54,6 @@ def _framed(experiment: str, display_name: str):
                                 sizing_mode="stretch_width", height=700)
 
 
-@contextlib.contextmanager
-def panel_server(**kwargs) -> Iterator[int]:
-    """A real Panel server on a free port, its own thread and event loop; yields the port."""
-    started: queue.Queue = queue.Queue()
-
-    def run() -> None:
-        asyncio.set_event_loop(asyncio.new_event_loop())
-        loop = IOLoop.current()
-        server = get_server(port=0, address="127.0.0.1", websocket_origin="*", loop=loop,
-                            **kwargs)
-        server.start()
-        started.put((server, loop))
-        loop.start()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    server, loop = started.get(timeout=60)
-    try:
-        yield server.port
-    finally:
-        loop.add_callback(server.stop)
-        loop.add_callback(loop.stop)
-        thread.join(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def base_url_of_dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     evil = tmp_path_factory.mktemp("evil") / "summary"
@@ -91,7 +61,7 @@ def base_url_of_dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     (evil / "page" / "report.html").write_text(HOSTILE_REPORT)
     roots = {"cxil1005322": DATA / "cxil1005322" / "stats" / "summary", "evil": evil}
     apps = {"lute": _framed("cxil1005322", "r7/powders"), "hostile": _framed("evil", "page")}
-    with panel_server(panel=apps, extra_patterns=report_patterns(lambda: roots)) as port:
+    with panel_server(apps, extra_patterns=report_patterns(lambda: roots)) as port:
         yield f"http://127.0.0.1:{port}"
 
 

@@ -7,8 +7,6 @@ documented in ``dashboard.views.status_grid``).
 
 from __future__ import annotations
 
-import socket
-import sqlite3
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -20,6 +18,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.session import SessionState
+from dashboard.testing import GRID_CELL_CENTER_JS as CELL_CENTER_JS
+from dashboard.testing import GRID_CELLS_JS as CELLS_JS
+from dashboard.testing import free_port, write_big_experiment
 from dashboard.views.status_grid import StatusGrid
 from lute_model.discovery import ExperimentSource
 from lute_model.experiment import Experiment
@@ -31,23 +32,6 @@ pytestmark = pytest.mark.timeout(120)
 EXPERIMENT = "mfxp1001123"
 READY = "() => window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle"
 
-#: The grid's cells as the browser has them: one object per cell.
-CELLS_JS = """() => {
-  const fig = Bokeh.documents[0].get_model_by_name('status-grid');
-  const data = fig.renderers[0].data_source.data;
-  return Array.from(data.task, (task, i) => ({task, run: data.run[i], y: data.y[i],
-                                              status: data.status[i], color: data.color[i]}));
-}"""
-
-#: Page coordinates of the middle of one cell, from the figure's scales and canvas.
-CELL_CENTER_JS = """([task, y]) => {
-  const fig = Bokeh.documents[0].get_model_by_name('status-grid');
-  const view = Bokeh.index.find_one(fig);
-  const box = view.el.getBoundingClientRect();
-  return {x: box.left + view.frame.x_scale.compute(task),
-          y: box.top + view.frame.y_scale.compute(y)};
-}"""
-
 #: Rows the figure's y range shows, bottom and top, as the browser has them.
 Y_RANGE_JS = """() => {
   const fig = Bokeh.documents[0].get_model_by_name('status-grid');
@@ -55,12 +39,6 @@ Y_RANGE_JS = """() => {
 }"""
 
 Session = tuple[Experiment, list[StatusGrid]]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
@@ -176,30 +154,6 @@ def test_new_execution_turns_its_cell_color_without_reload(page: Page, serve_gri
     start, end = page.evaluate(Y_RANGE_JS)
     newest = max(c["y"] for c in page.evaluate(CELLS_JS))
     assert start < newest < end, "the view at the top keeps showing the newest run"
-
-
-def write_big_experiment(root: Path, runs: int, tasks: int) -> None:
-    """A LUTE database with ``runs`` × ``tasks`` executions, written in bulk (~1 s)."""
-    db = root / "work_dir" / "lute.db"
-    db.parent.mkdir(parents=True)
-    names = [f"Task{index:02d}" for index in range(tasks)]
-    for name in names:
-        record_task(str(db), task=name, run="0", status=TaskStatus.COMPLETED,
-                    timestamp="2026-01-01 00:00:00")
-    statuses = [s.name for s in TaskStatus]
-    con = sqlite3.connect(db)
-    with con:
-        con.executemany("INSERT INTO gen_cfg (id, title, experiment, run) VALUES (?, ?, ?, ?)",
-                        [(run + 1000, "LUTE Task Configuration", "", str(run))
-                         for run in range(1, runs)])
-        for position, name in enumerate(names):
-            con.executemany(
-                f'INSERT INTO {name} (timestamp, gen_cfg_id, exec_cfg_id, "result.task_status", '
-                '"result.summary", valid_flag) VALUES (?, ?, 1, ?, ?, 1)',
-                [(f"2026-01-01 {run // 3600 % 24:02d}:{run // 60 % 60:02d}:{position:02d}",
-                  run + 1000, statuses[(run + position) % len(statuses)], f"run {run} done")
-                 for run in range(1, runs)])
-    con.close()
 
 
 def test_two_thousand_runs_render_with_the_newest_on_top(page: Page, serve_grid, tmp_path: Path):

@@ -14,7 +14,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.server import report_patterns
-from dashboard.session import SessionState, subscribe
+from dashboard.session import SessionState
+from dashboard.testing import free_port
 from dashboard.views.summary_browser import EMPTY_TEXT, ORPHAN_TEXT, SummaryBrowser
 from lute_model.discovery import ExperimentSource, discover
 from lute_model.experiment import Experiment
@@ -24,12 +25,6 @@ PAGE_READY = "() => window.Bokeh && Bokeh.documents.length > 0 && Bokeh.document
 FRAME = "iframe[title^='Summary page']"
 NAMED, RUNS, PAGES = ".lb-named select", ".lb-runs select", ".lb-pages select"
 CHOICES = "option:not([value=''])"  # a listbox's visible options
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until_listening(port: int, timeout: float = 10.0) -> None:
@@ -77,7 +72,6 @@ def serve() -> Iterator[Callable[[ExperimentSource], Served]]:
         def app() -> pn.viewable.Viewable:
             state = SessionState(experiment=experiment.name, view="summary")
             browser = SummaryBrowser(experiment=experiment, session=state)
-            subscribe(experiment, "change", lambda event: browser.apply_change(event.new))
             served.sessions.append((pn.state.curdoc, state))
             return pn.Column(browser, height=800, sizing_mode="stretch_width")
 

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.session import SessionState
+from dashboard.testing import free_port
 from dashboard.views.task_detail import TaskDetail
 from dashboard.views.task_table import TaskTable
 from lute_model.discovery import discover
@@ -23,12 +24,6 @@ from lute_model.status import PALETTE, TaskStatus
 
 XSS = "<img src=x onerror=window.__xss=1> and <script>window.__xss=2</script>"
 READY = "() => window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _experiment(folder: Path) -> Experiment:
@@ -44,7 +39,7 @@ class Served:
     def __init__(self, experiment: Experiment, task: str = "", run: str = "") -> None:
         self.experiment = experiment
         self.sessions: list[SessionState] = []
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self._initial = {"task": task, "run": run}
         self.server = pn.serve({"/": self._app}, port=self.port, address="127.0.0.1",

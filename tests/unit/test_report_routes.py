@@ -2,59 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
 import os
-import queue
 import re
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urljoin
 from urllib.request import urlopen
 
-import panel as pn
 import pytest
-from panel.io.server import get_server
-from tornado.ioloop import IOLoop
 
 from dashboard import jscache
 from dashboard.server import REPORT_SIZE_LIMIT, install_report_routes, report_patterns
+from dashboard.testing import threaded_panel_server as panel_server
 from dashboard.views.report_frame import report_iframe_html, report_url
 
 DATA = Path(__file__).parents[1] / "data"
 SECRET = "LUTE-SECRET-7f3a9c"
 REPORT = DATA / "cxil1005322" / "stats" / "summary" / "r7" / "powders" / "report.html"
-
-
-@contextlib.contextmanager
-def panel_server(**kwargs) -> Iterator[int]:
-    """A real Panel server on a free port, its own thread and event loop; yields the port.
-
-    The socket is bound before the port is handed out, so no waiting is needed.
-    """
-    started: queue.Queue = queue.Queue()
-
-    def run() -> None:
-        asyncio.set_event_loop(asyncio.new_event_loop())
-        loop = IOLoop.current()
-        server = get_server({"app": lambda: pn.pane.Markdown("dashboard")}, port=0,
-                            address="127.0.0.1", websocket_origin="*", loop=loop, **kwargs)
-        server.start()
-        started.put((server, loop))
-        loop.start()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    server, loop = started.get(timeout=60)
-    try:
-        yield server.port
-    finally:
-        loop.add_callback(server.stop)
-        loop.add_callback(loop.stop)
-        thread.join(timeout=10)
 
 
 def raw_get(port: int, target: bytes) -> tuple[int, bytes]:
