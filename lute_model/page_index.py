@@ -21,20 +21,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from lute_model.summaries import DEFAULT_TAB
+from lute_model.summaries import DEFAULT_TAB, RUN_PATTERNS
 
 RUN_PLACEHOLDER = "{run}"
 
 #: A tab whose whole name is a run: ``r0012``, ``r7``, ``run12``, ``run_12``, ``0012``.
 _RUN_TAB = re.compile(r"^(?:r(?:un)?[_-]?)?0*(\d+)$", re.IGNORECASE)
 
-#: Where the run sits in one part of a display_name (the run token is group 1), in
-#: the order ``summaries.run_number`` tries them, so both agree on the number.
-_RUN_TOKENS = (
-    re.compile(r"^(r(?:un)?[_-]?0*(\d+))$", re.IGNORECASE),  # r0012, r12, run_12
-    re.compile(r"^(0*(\d+))(?:[_ -].*)?$"),                  # 0012, 0012_XAS
-    re.compile(r"^.*[ _-](r0*(\d+))$", re.IGNORECASE),       # "Probenhalter r0031"
-)
 
 _DIGITS = re.compile(r"(\d+)")
 
@@ -86,7 +79,7 @@ def page_kind(display_name: str) -> tuple[str, int] | None:
     """
     parts = display_name.split("/")
     for index in range(len(parts) - 1, -1, -1):
-        for pattern in _RUN_TOKENS:
+        for pattern in RUN_PATTERNS:
             match = pattern.match(parts[index])
             if match:
                 start, end = match.span(1)

@@ -29,10 +29,12 @@ DEFAULT_TAB = "Summary"
 #: path on the file systems LUTE writes to (PATH_MAX is 4096).
 MAX_NAME_BYTES = 1024
 
-_RUN_PATTERNS = (
-    re.compile(r"^r(?:un)?[_-]?0*(\d+)$", re.IGNORECASE),  # r0012, r12, run_12
-    re.compile(r"^0*(\d+)(?:[_ -].*)?$"),                  # 0012, 0012_XAS
-    re.compile(r"^.*[ _-]r0*(\d+)$", re.IGNORECASE),       # "Probenhalter r0031"
+#: How one part of a display_name names its run, tried in this order: group 1 is
+#: the run token (kept by ``page_index`` to make a page's kind), group 2 its number.
+RUN_PATTERNS = (
+    re.compile(r"^(r(?:un)?[_-]?0*(\d+))$", re.IGNORECASE),  # r0012, r12, run_12
+    re.compile(r"^(0*(\d+))(?:[_ -].*)?$"),                  # 0012, 0012_XAS
+    re.compile(r"^.*[ _-](r0*(\d+))$", re.IGNORECASE),       # "Probenhalter r0031"
 )
 
 
@@ -42,10 +44,10 @@ class InvalidDisplayName(ValueError):
 
 def run_number(text: str) -> int | None:
     """The run a name part stands for (``r0012``, ``12``, ``0012_XAS``), if any."""
-    for pattern in _RUN_PATTERNS:
+    for pattern in RUN_PATTERNS:
         match = pattern.match(text.strip())
         if match:
-            return int(match.group(1))
+            return int(match.group(2))
     return None
 
 

@@ -181,9 +181,10 @@ class LiveStatus(pn.viewable.Viewer):
             return
         self.feed.object = feed_html(event.new, self.experiment.overdue())
         known = {id(item) for item in (event.old or [])}
-        for row, _before in event.new:
-            if id(row) in known:
-                break
+        for item in event.new:
+            if id(item) in known:
+                break  # the rest were there before: already announced
+            row = item[0]
             if row.status in ALARMING and pn.state.notifications is not None:
                 pn.state.notifications.error(
                     f"{row.status.name}: {row.task}, run {row.run}", duration=15000)

@@ -116,6 +116,11 @@ def execution_frame(experiment: Experiment) -> ExecutionFrame:
         return built
 
 
+def _cell(text: str) -> str:
+    """Text for a spreadsheet: a leading ``=``, ``+``, ``-`` or ``@`` would make it a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
 class TaskTable(pn.viewable.Viewer):
     """The "tasks" screen's table: every execution, filtered and sorted per session."""
 
@@ -197,11 +202,11 @@ class TaskTable(pn.viewable.Viewer):
         view = self._table.current_view
         rows = [self._shared.rows[i] for i in view.index]
         out = pd.DataFrame({
-            "run": [row.run for row in rows],
-            "Task": [row.task for row in rows],
+            "run": [_cell(row.run) for row in rows],
+            "Task": [_cell(row.task) for row in rows],
             "status": [row.status.name for row in rows],
             "time (UTC)": [row.timestamp for row in rows],
-            "summary": [row.summary for row in rows],
+            "summary": [_cell(row.summary) for row in rows],
             "payload (bytes)": [row.payload.size for row in rows],
         })
         buffer = io.StringIO()

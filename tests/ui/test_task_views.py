@@ -103,7 +103,7 @@ def _choose(page: Page, label: str, option: str) -> None:
 
 
 def _count(page: Page):
-    return page.locator("pre", has_text="executions")
+    return page.locator("p", has_text="executions")
 
 
 def test_table_lists_every_execution_including_retries(serve, page: Page) -> None:
