@@ -66,7 +66,7 @@ def slope(xs: list[float], ys: list[float]) -> float:
         return 0.0
     mx, my = sum(xs) / n, sum(ys) / n
     den = sum((x - mx) ** 2 for x in xs)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den if den else 0.0
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den if den else 0.0
 
 
 def loadavg() -> str:
@@ -130,7 +130,7 @@ class Server:
         return self.proc.pid
 
     def start(self, timeout: float = 90) -> Server:
-        self._log = open(self.log_path, "w")
+        self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(self.cmd, cwd=REPO, env=env, stdout=self._log,
                                      stderr=subprocess.STDOUT)

@@ -247,7 +247,8 @@ async def main() -> int:
     async with async_playwright() as pw:
         browser = await launch_chromium(pw)
         if "latency" not in args.skip:
-            for key, (label, extra, _poll) in zip(("inotify", "poll05", "poll1"), CONFIGS):
+            keys = ("inotify", "poll05", "poll1")
+            for key, (label, extra, _poll) in zip(keys, CONFIGS, strict=True):
                 results.append(await measure_latency(browser, tmp, key, label, extra,
                                                      args.events))
                 print(f"  measured {label}: n={results[-1]['n']}  ({results[-1]['load']})",

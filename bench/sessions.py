@@ -160,6 +160,8 @@ async def main() -> int:
         await close_clients(warm)
         await _wait_cleanup(pid, CLEANUP_WAIT)
         rss["0"] = rss_mb(pid)
+        print(f"  RSS: no session yet {rss['cold']:.1f} MiB, after a warm-up session came and "
+              f"went {rss['0']:.1f} MiB", flush=True)
 
         from playwright.async_api import async_playwright
         async with async_playwright() as pw:
@@ -172,6 +174,9 @@ async def main() -> int:
                                                   timeout=OPEN_TIMEOUT, failures=open_failures)
                     await asyncio.sleep(SETTLE)
                     rss[f"{step}#{cycle}"] = rss_mb(pid)
+                    print(f"  cycle {cycle}: {len(clients)} open after "
+                          f"{time.monotonic() - started:.0f} s, RSS {rss[f'{step}#{cycle}']:.1f}"
+                          f" MiB, {len(open_failures)} failed; {machine_line()}", flush=True)
                 open_times.append(time.monotonic() - started)
                 page = None
                 if cycle == 2:
@@ -183,6 +188,9 @@ async def main() -> int:
                 cpu0, t0 = cpu_seconds(pid), time.monotonic()
                 windows.append(await _window(clients, args.window, demo / JOURNAL, cycle, page))
                 windows[-1]["cpu"] = 100 * (cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
+                w = windows[-1]
+                print(f"  cycle {cycle}: window done, feed changes per session "
+                      f"{_spread(w['feed'])}, probes lost {w['lost']}", flush=True)
                 if page is not None:
                     await page.close()
                 await close_clients(clients)
@@ -197,7 +205,7 @@ async def main() -> int:
     print(f"\n## 1. Server RSS (MiB) by open sessions (bokeh websocket clients, live demo, "
           f"writer every {args.interval} s)")
     header = ["no session yet", "0 (after warm-up)"] + [str(s) for s in steps]
-    print("".join(f"{h:>18}" for h in ["cycle"] + header))
+    print("".join(f"{h:>18}" for h in ["cycle", *header]))
     for cycle in (1, 2):
         cells = [rss["cold"], rss["0"]] if cycle == 1 else [None, rss["closed#1"]]
         cells += [rss[f"{s}#{cycle}"] for s in steps]
@@ -228,7 +236,8 @@ async def main() -> int:
         print(f"  {len(open_failures)} sessions failed to open within {OPEN_TIMEOUT:.0f} s: "
               f"{open_failures[:3]}")
     browser_ok = windows[1].get("page_mutations", 0) > 0
-    print(f"  chromium page (cycle 2, alongside the {n}): {windows[1].get('page_mutations')} feed DOM "
+    print(f"  chromium page (cycle 2, alongside the {n}): "
+          f"{windows[1].get('page_mutations')} feed DOM "
           f"mutations, {windows[1].get('page_messages')} distinct new feed messages "
           f"→ {'gets updates' if browser_ok else 'NO UPDATES'}")
     failed |= not browser_ok

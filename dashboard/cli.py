@@ -180,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--cookie-secret", help="secret for signed cookies (default: random)")
     serve.add_argument("--poll", type=float, default=0.5, metavar="SECONDS",
                        help="how often to look for new results (default 0.5)")
+    serve.add_argument("--unused-session-lifetime", type=int, default=15000, metavar="MS",
+                       help="drop a closed browser tab's session after this long (default 15000)")
     serve.add_argument("--no-inotify", action="store_true",
                        help="poll only (inotify sees no writes made on other hosts anyway)")
     serve.add_argument("--show", action="store_true", help="open a browser")

@@ -69,5 +69,7 @@ def serve(args: argparse.Namespace) -> int:
         show=args.show,
         title="LUTE dashboard",
         liveness=True,
+        unused_session_lifetime=args.unused_session_lifetime,
+        check_unused_sessions=max(500, min(17000, args.unused_session_lifetime)),
     )
     return 0

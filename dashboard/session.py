@@ -11,14 +11,16 @@ paused updates, and unwatches when the session ends.
 from __future__ import annotations
 
 import logging
+import threading
 import weakref
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import panel as pn
 import param
 from panel.io.state import set_curdoc
+
+from lute_model.experiment import ExperimentChange
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,9 @@ def subscribe(obj: param.Parameterized, names: str | list[str],
               callback: Callable[[Any], None]) -> None:
     """Watch ``obj`` for this session: callbacks run on the session's document thread.
 
-    Changes of ``change`` (live data) are skipped while the session is paused;
+    Events that arrive while the session is still busy with an earlier one are
+    coalesced into one callback (a busy server must not queue a backlog per
+    session).  Changes of ``change`` (live data) are skipped while the session is paused;
     the view resynchronises everything when it resumes.  The watcher is
     removed when the session is destroyed, so a closed browser tab leaves
     nothing behind on the shared object, and an error in one session's
@@ -59,6 +63,8 @@ def subscribe(obj: param.Parameterized, names: str | list[str],
     """
     doc = pn.state.curdoc
     live = names == "change"
+    pending: list[Any] = []
+    lock = threading.Lock()
 
     def run(event: Any) -> None:
         state = _STATES.get(doc) if doc is not None else None
@@ -72,12 +78,36 @@ def subscribe(obj: param.Parameterized, names: str | list[str],
         except Exception:
             log.exception("a session's update failed")
 
+    def flush() -> None:
+        with lock:
+            events = pending[:]
+            pending.clear()
+        if events:
+            run(_coalesced(events))
+
     def on_event(event: Any) -> None:
         if doc is None or doc.session_context is None:
             run(event)
-        elif not getattr(doc.session_context, "destroyed", False):
-            doc.add_next_tick_callback(partial(run, event))
+            return
+        if getattr(doc.session_context, "destroyed", False):
+            return
+        with lock:
+            pending.append(event)
+            if len(pending) > 1:
+                return  # a flush is scheduled already: it will take this one too
+        doc.add_next_tick_callback(flush)
 
     watcher = obj.param.watch(on_event, names)
     if doc is not None and doc.session_context is not None:
         pn.state.on_session_destroyed(lambda _ctx: obj.param.unwatch(watcher))
+
+
+def _coalesced(events: list[Any]) -> Any:
+    """Several events of one parameter as one: from the first's old to the last's new."""
+    if len(events) == 1:
+        return events[0]
+    first, last = events[0], events[-1]
+    new = last.new
+    if isinstance(new, ExperimentChange):
+        new = ExperimentChange.merged([e.new for e in events if e.new is not None])
+    return last._replace(old=first.old, new=new)

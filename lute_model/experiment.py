@@ -31,6 +31,7 @@ from lute_model.summary_text import report_paths
 Cell = tuple[str, Any]  # (task, run key)
 JOURNAL_PROBLEMS = 20
 RECENT_KEPT = 100
+HEARTBEAT = 1.0
 
 
 @dataclass
@@ -50,6 +51,24 @@ class ExperimentChange:
 
     def __bool__(self) -> bool:
         return bool(self.rows or self.events or self.pages or self.removed_pages or self.reset)
+
+    @classmethod
+    def merged(cls, changes: list[ExperimentChange]) -> ExperimentChange:
+        """Several consecutive changes as one: what a session that fell behind applies."""
+        if len(changes) == 1:
+            return changes[0]
+        merged = cls(reset=any(c.reset for c in changes))
+        for change in changes:
+            merged.rows += change.rows
+            merged.events += change.events
+            merged.cells += [c for c in change.cells if c not in merged.cells]
+            merged.transitions += change.transitions
+            merged.new_runs += [r for r in change.new_runs if r not in merged.new_runs]
+            merged.new_tasks += [t for t in change.new_tasks if t not in merged.new_tasks]
+            merged.pages = [p for p in merged.pages if p.display_name not in change.removed_pages]
+            merged.pages += change.pages
+            merged.removed_pages += change.removed_pages
+        return merged
 
 
 def _order(row: TaskRun) -> tuple[str, int, int]:
@@ -208,7 +227,12 @@ class Experiment(param.Parameterized):
             if tree.changed or tree.removed:
                 pages = self._tree.pages()
                 change.pages, change.removed_pages = tree.changed, tree.removed
-        updates: dict[str, Any] = {"refreshed_at": time.time(), "loaded": True}
+        now = time.time()
+        updates: dict[str, Any] = {"loaded": True}
+        # Every session hears of refreshed_at: say it when something changed, else
+        # at most once a second (enough for "updated 2 s ago").
+        if change or now - self.refreshed_at >= HEARTBEAT:
+            updates["refreshed_at"] = now
         problems = [p for group in self._problems.values() for p in group]
         if problems != self.problems:
             updates["problems"] = problems

@@ -69,6 +69,7 @@ EMPTY_COLOR = "rgba(128, 128, 128, 0.12)"
 #: One entry per cell.  Every string column costs the first page load of a big
 #: experiment about a second, so what can be derived in the browser (symbol,
 #: text color) is not a column.
+HOVER_SUMMARY = 80
 COLUMNS = ("task", "run", "y", "status", "color", "time", "summary")
 
 Columns = dict[str, Any]
@@ -106,9 +107,9 @@ def cell_values(row: TaskRun | None) -> dict[str, Any]:
     if row is None:
         return {"status": "", "color": EMPTY_COLOR, "time": "", "summary": ""}
     name = row.status.name
-    return {"status": name, "color": PALETTE[name],
-            "time": f"{row.timestamp} UTC" if row.timestamp else "",
-            "summary": first_line(row.summary)}
+    # Every cell's text goes to every browser: the hover gets the first line, short.
+    return {"status": name, "color": PALETTE[name], "time": row.timestamp[:19],
+            "summary": first_line(row.summary, HOVER_SUMMARY)}
 
 
 def build_columns(experiment: Experiment, runs_bottom_up: list[Any], first_y: int = 0) -> Columns:
@@ -253,7 +254,8 @@ class StatusGrid(pn.viewable.Viewer):
         """Run, Task, status, time and summary of the cell under the mouse, all as plain text."""
         status = CustomJSHover(args={"symbol_of": SYMBOL}, code=STATUS_HOVER_JS)
         return HoverTool(renderers=[cells], formatters={"@status": status}, tooltips=[
-            ("Run", "@run"), ("Task", "@task"), ("Status", "@status{custom}"), ("Time", "@time"),
+            ("Run", "@run"), ("Task", "@task"), ("Status", "@status{custom}"),
+            ("Time (UTC)", "@time"),
             ("Summary", "@summary")])
 
     def _follow_view_with_symbols(self, fig: Any) -> None:
