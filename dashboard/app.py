@@ -8,6 +8,8 @@ import sys
 
 from dashboard.main import config_from_argv, create_app
 from dashboard.registry import configure
+from dashboard.server import install_report_routes
 
-configure(config_from_argv(sys.argv[1:]))
+registry = configure(config_from_argv(sys.argv[1:]))
+install_report_routes(registry.summary_roots)  # plain `panel serve` takes no extra routes
 create_app().servable(title="LUTE dashboard")

@@ -68,6 +68,11 @@ class Registry(param.Parameterized):
             self._thread = threading.Thread(target=self._run, name="lute-refresh", daemon=True)
             self._thread.start()
 
+    def summary_roots(self) -> dict[str, Path]:
+        """Experiment name -> its summary folder: the only roots report routes serve from."""
+        return {name: e.source.summary_dir for name, e in self.experiments.items()
+                if e.source.summary_dir is not None}
+
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()

@@ -11,20 +11,13 @@ import argparse
 import logging
 import secrets
 import sys
-from functools import partial
-from pathlib import Path
 
 import panel as pn
 
 from dashboard.main import create_app
-from dashboard.registry import Registry, ServeConfig, configure
+from dashboard.registry import ServeConfig, configure
 
 LOCAL = {"127.0.0.1", "localhost", "::1"}
-
-
-def _summary_roots(registry: Registry) -> dict[str, Path]:
-    return {name: e.source.summary_dir for name, e in registry.experiments.items()
-            if e.source.summary_dir is not None}
 
 
 def _origins(args: argparse.Namespace) -> list[str] | None:
@@ -51,7 +44,7 @@ def serve(args: argparse.Namespace) -> int:
     from dashboard.server import report_patterns
 
     # Bokeh puts its --prefix in front of every extra pattern itself.
-    patterns = report_patterns(partial(_summary_roots, registry))
+    patterns = report_patterns(registry.summary_roots)
     host = "localhost" if args.address in LOCAL else args.address
     print(f"LUTE dashboard: http://{host}:{args.port}{prefix}/", flush=True)
     def app() -> pn.template.BaseTemplate:

@@ -15,7 +15,7 @@ import panel as pn
 import param
 
 from dashboard.session import SessionState, subscribe
-from dashboard.views.live import LiveStatus, feed_html
+from dashboard.views.live import LiveStatus, shared_feed_html
 from dashboard.views.problems import ProblemsView
 from dashboard.views.status_grid import StatusGrid
 from dashboard.views.summary_browser import SummaryBrowser
@@ -106,7 +106,7 @@ class ExperimentView(pn.viewable.Viewer):
             apply = getattr(view, "apply_change", None)
             if apply is not None:
                 apply(everything)
-        self._live.feed.object = feed_html(self.experiment.recent, self.experiment.overdue())
+        self._live.feed.object = shared_feed_html(self.experiment)
 
     def _title_problems(self, *_events: object) -> None:
         count = len(self.experiment.problems)

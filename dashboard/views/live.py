@@ -7,7 +7,9 @@ so a quiet experiment costs the server nothing per second per session.
 
 from __future__ import annotations
 
+import threading
 import time
+import weakref
 from typing import ClassVar
 
 import panel as pn
@@ -105,6 +107,25 @@ def started_at(row: TaskRun) -> float:
     return when.timestamp() if when else 0.0
 
 
+_FEEDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_FEEDS_LOCK = threading.Lock()
+
+
+def shared_feed_html(experiment: Experiment) -> str:
+    """The feed of an experiment's current state, made once for every session.
+
+    Fifty sessions all receive each change: the HTML (and the overdue check,
+    which looks at every cell) is built once per state and second, not fifty times.
+    """
+    key = (id(experiment.recent), id(experiment.latest), int(time.time()))
+    with _FEEDS_LOCK:
+        cached = _FEEDS.get(experiment)
+        if cached is None or cached[0] != key:
+            cached = (key, feed_html(experiment.recent, experiment.overdue()))
+            _FEEDS[experiment] = cached
+        return cached[1]
+
+
 def feed_html(recent: list, overdue: list[TaskRun]) -> str:
     """The latest status changes, newest first, as safe HTML."""
     if not recent:
@@ -153,7 +174,7 @@ class LiveStatus(pn.viewable.Viewer):
             "<span style='color:#fff;font-size:13px' title='Turn off to hold updates back'>"
             "updates</span>", margin=(0, 8, 0, 0), align="center")
         self.pause.param.watch(self._paused, "value")
-        self.feed = pn.pane.HTML(feed_html(self.experiment.recent, self.experiment.overdue()),
+        self.feed = pn.pane.HTML(shared_feed_html(self.experiment),
                                  stylesheets=[_FEED_CSS], sizing_mode="stretch_width",
                                  disable_math=True)
         self._sent = 0.0
@@ -179,7 +200,7 @@ class LiveStatus(pn.viewable.Viewer):
     def _recent(self, event: param.parameterized.Event) -> None:
         if self.session.paused:
             return
-        self.feed.object = feed_html(event.new, self.experiment.overdue())
+        self.feed.object = shared_feed_html(self.experiment)
         known = {id(item) for item in (event.old or [])}
         for item in event.new:
             if id(item) in known:
