@@ -70,6 +70,8 @@ EMPTY_COLOR = "rgba(128, 128, 128, 0.12)"
 #: experiment about a second, so what can be derived in the browser (symbol,
 #: text color) is not a column.
 HOVER_SUMMARY = 80
+#: Runs a page opens with (the newest); older ones are sent once it is shown.
+FIRST_RUNS = 200
 COLUMNS = ("task", "run", "y", "status", "color", "time", "summary")
 
 Columns = dict[str, Any]
@@ -172,10 +174,11 @@ class _SharedCache:
 _shared = _SharedCache()
 
 
-def shared_columns(experiment: Experiment) -> Columns:
-    """The grid's columns for the experiment's current state; read-only, shared by sessions."""
-    return _shared.get(experiment, "columns",
-                       lambda exp: build_columns(exp, list(reversed(exp.runs))))
+def shared_columns(experiment: Experiment, newest: int | None = None) -> Columns:
+    """The grid's columns for the experiment's current state (its ``newest`` runs only, if
+    given); read-only, shared by sessions."""
+    return _shared.get(experiment, f"columns-{newest}",
+                       lambda exp: build_columns(exp, list(reversed(exp.runs[:newest]))))
 
 
 def shared_counts(experiment: Experiment) -> dict[str, int]:
@@ -204,7 +207,12 @@ class StatusGrid(pn.viewable.Viewer):
             pn.pane.Bokeh(self._figure, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )
+        # A page opens with the newest runs only: what a session sends first must not
+        # grow with the experiment.  The rest follows once the page is shown.
+        self._newest: int | None = FIRST_RUNS
         self._rebuild()
+        if len(self.experiment.runs) > FIRST_RUNS:
+            pn.state.onload(self._load_all)
         self._source.selected.on_change("indices", self._on_tap)
         subscribe(self.experiment, "change", lambda event: self.apply_change(event.new))
 
@@ -282,9 +290,12 @@ class StatusGrid(pn.viewable.Viewer):
         sorts below the newest) rebuilds the columns.
         """
         runs = self.experiment.runs
-        fresh = len(runs) - len(self._runs)
-        if (change.reset or change.new_tasks or self.experiment.tasks != self._tasks or fresh < 0
-                or list(reversed(runs[fresh:])) != self._runs):
+        fresh = 0  # runs newer than every row shown
+        while fresh < len(runs) and runs[fresh] not in self._y_of_run:
+            fresh += 1
+        shown = runs[fresh:fresh + len(self._runs)]
+        if (change.reset or change.new_tasks or self.experiment.tasks != self._tasks
+                or list(reversed(shown)) != self._runs):
             self._rebuild()
             return
         self._patch([cell for cell in change.cells if cell[1] in self._y_of_run])
@@ -292,15 +303,20 @@ class StatusGrid(pn.viewable.Viewer):
             self._stream(list(reversed(runs[:fresh])))
         self._legend.object = self._legend_html()
 
+    def _load_all(self) -> None:
+        self._newest = None
+        self._rebuild()
+
     def _rebuild(self) -> None:
         """Show the experiment's current state from the shared columns, keeping the scroll."""
         top_run = self._top_visible_run()
         self._tasks = list(self.experiment.tasks)
-        self._runs = list(reversed(self.experiment.runs))
+        self._runs = list(reversed(self.experiment.runs[:self._newest]))
         self._y_of_run = {run: y for y, run in enumerate(self._runs)}
         self._source.selected.indices = []
         self._source.data = {name: copy.copy(values)  # bokeh patches these in place
-                             for name, values in shared_columns(self.experiment).items()}
+                             for name, values in shared_columns(self.experiment,
+                                                                self._newest).items()}
         self._figure.x_range.factors = self._tasks
         self._set_task_labels()
         self._set_rows(top_y=self._y_of_run.get(top_run))
