@@ -1,8 +1,8 @@
 """What makes a session feel live: freshness, pause, the feed of status changes, alerts.
 
 The shared Experiment publishes; these per-session pieces only watch it.
-Clocks (how old the data is, how long a Task has run) tick in the browser,
-so a quiet experiment costs the server nothing per second per session.
+Clocks (how old the data is, how long a Task has run) tick in the browser; a
+quiet experiment costs each session one small heartbeat message a second.
 """
 
 from __future__ import annotations
