@@ -8,8 +8,6 @@ callbacks defined there would break).
 from __future__ import annotations
 
 import argparse
-import ctypes
-import gc
 from pathlib import Path
 from typing import ClassVar
 
@@ -120,37 +118,11 @@ class SessionPage:
             self.main.objects = [ExperimentPicker(experiments=experiments, session=session)]
 
 
-def _release_memory(_context: object) -> None:
-    """After a session ends, hand its freed memory back to the system.
-
-    CPython keeps freed blocks for reuse, so a server that served fifty
-    people at noon would hold their memory all night; glibc's ``malloc_trim``
-    returns what is free.  Elsewhere (no glibc) this is a no-op.
-    """
-    gc.collect()
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
-
-
-def _libc() -> ctypes.CDLL | None:
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.malloc_trim  # noqa: B018 - present in glibc only
-        return libc
-    except (OSError, AttributeError):
-        return None
-
-
-_LIBC = _libc()
-
-
 def create_app(config: ServeConfig | None = None) -> pn.template.BaseTemplate:
     """One session's page.  The first call in a process starts the shared registry."""
     registry = configure(config) if config is not None else get_registry()
     session = SessionState(prefix=registry.config.prefix)
     session.register()
-    if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-        pn.state.on_session_destroyed(_release_memory)
     query = ""
     if pn.state.location is not None:
         query = pn.state.location.search or ""
