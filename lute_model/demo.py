@@ -244,7 +244,7 @@ class DemoExperiment:
         """The highest run already in ``gen_cfg`` (0 for a new folder), to resume a demo."""
         if not self.db_path.exists():
             return 0
-        con = sqlite3.connect(f"{self.db_path.as_uri()}?mode=ro", uri=True)
+        con = sqlite3.connect(f"{self.db_path.resolve().as_uri()}?mode=ro", uri=True)
         try:
             runs = [run_key(row[0]) for row in con.execute("SELECT run FROM gen_cfg")]
         except sqlite3.OperationalError:

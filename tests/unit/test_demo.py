@@ -151,3 +151,10 @@ def test_a_demo_resumes_after_the_last_run_in_its_database(tmp_path: Path) -> No
 
     assert {event["run"] for event in first} == {"2"}
     assert {event["status"] for event in first} == {"PENDING"}
+
+
+def test_a_demo_given_by_a_relative_path_resumes(tmp_path: Path, monkeypatch) -> None:
+    """``make demo`` names its folder relatively; the live writer reopens it."""
+    monkeypatch.chdir(tmp_path)
+    DemoExperiment(Path("rel/mfxdemo0001")).build(runs=1)
+    assert DemoExperiment(Path("rel/mfxdemo0001")).next_run == 2
