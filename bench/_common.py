@@ -21,7 +21,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+from dashboard.testing import free_port, stop_process  # noqa: E402 (after the path)
+
+__all__ = ["free_port", "stop_process"]  # the benches import them from here
 
 TEST_EXPERIMENT = REPO / "tests" / "data" / "mfxp1001123"
 #: The Tasks of the test experiment (its grid's columns).
@@ -107,12 +110,6 @@ def threads(pid: int) -> int:
 
 # -- the server --------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Server:
     """``python -m dashboard.cli serve PATH... --port N *extra`` until stopped; logs to a file."""
 
@@ -148,13 +145,7 @@ class Server:
                 time.sleep(0.1)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if getattr(self, "_log", None):
             self._log.close()
 
@@ -163,16 +154,6 @@ class Server:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
-
-
-def stop_process(proc: subprocess.Popen | None) -> None:
-    if proc is not None and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def copy_experiment(dest: Path, source: Path = TEST_EXPERIMENT) -> Path:

@@ -82,12 +82,19 @@ def dashboard_server(*paths: Path | str, extra: tuple[str, ...] = ()) -> Iterato
             print(f"--- server log ---\n{url.log()[-5000:]}")  # the first thing to read
             raise
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
+
+
+def stop_process(proc: subprocess.Popen | None) -> None:
+    """Ask a child process to end, and make it if it will not (a server with a watcher
+    thread may ignore SIGTERM)."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _wait_until_live(proc: subprocess.Popen, url: Server, limit: float = 60.0) -> None:
