@@ -120,8 +120,3 @@ def parse_status(raw: Any) -> AnyStatus:
     if word.lstrip("-").isdigit():
         return _BY_VALUE.get(int(word), UnknownStatus(raw=text[:80]))
     return UnknownStatus(raw=text[:80])
-
-
-def status_name(status: AnyStatus) -> str:
-    """The name shown for a status: a TaskStatus name or ``"UNKNOWN"``."""
-    return status.name

@@ -181,11 +181,6 @@ def shared_columns(experiment: Experiment, newest: int | None = None) -> Columns
                        lambda exp: build_columns(exp, list(reversed(exp.runs[:newest]))))
 
 
-def shared_counts(experiment: Experiment) -> dict[str, int]:
-    """Cells per status for the experiment's current state, shared by sessions."""
-    return _shared.get(experiment, "counts", lambda exp: exp.counts)
-
-
 class StatusGrid(pn.viewable.Viewer):
     """The run × Task grid of one experiment for one session; a click opens that Task's detail."""
 
@@ -389,7 +384,7 @@ class StatusGrid(pn.viewable.Viewer):
         """The status counts, and how to use the grid, as safe HTML."""
         hint = (f"{len(self._runs)} runs × {len(self._tasks)} Tasks, newest at the top. "
                 "Scroll over the grid for older runs; click a cell to open that Task.")
-        return (f"<div>{legend(shared_counts(self.experiment))}</div>"
+        return (f"<div>{legend(self.experiment.counts)}</div>"
                 f'<div style="opacity: 0.7; font-size: 0.85em; margin-top: 4px">{esc(hint)}</div>')
 
     def _on_tap(self, _attr: str, _old: list[int], new: list[int]) -> None:
