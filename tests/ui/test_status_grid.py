@@ -157,18 +157,11 @@ def test_new_execution_turns_its_cell_color_without_reload(page: Page, serve_gri
 
 
 def test_two_thousand_runs_render_with_the_newest_on_top(page: Page, serve_grid, tmp_path: Path):
-    started = time.perf_counter()
     write_big_experiment(tmp_path / "big", runs=2000, tasks=20)
-    written = time.perf_counter()
     experiment = open_experiment(tmp_path / "big")
     url, _ = serve_grid(experiment)
-    loaded = time.perf_counter()
     page.goto(url)
     page.wait_for_function(READY)
-    rendered = time.perf_counter()
-    print(f"\n2,000 × 20: db written in {written - started:.2f} s, read in "
-          f"{loaded - written:.2f} s, first render {rendered - loaded:.2f} s")
-    assert written - started < 5
     # The page opens with the newest runs; the older ones follow once it is shown.
     page.wait_for_function(f"() => ({CELLS_JS})().length === {2000 * 20}", timeout=30_000)
     cells = page.evaluate(CELLS_JS)

@@ -234,8 +234,9 @@ def test_deleted_open_page_says_so(page: Page, serve, example_copy) -> None:
     expect(page.locator(f"{RUNS} {CHOICES}", has_text="r9")).to_have_count(0)
 
 
-def test_tab_of_5000_pages_opens_about_as_fast_as_one_of_5(page: Page, serve,
-                                                           tmp_path: Path) -> None:
+def test_tab_of_5000_pages_lists_them_all_and_opens_the_first(page: Page, serve,
+                                                              tmp_path: Path) -> None:
+    """How fast is measured by ``bench/load.py``; here, that switching tabs works at 5,000."""
     summary = tmp_path / "bigexp" / "stats" / "summary"
     for tab, count in (("big", 5000), ("small", 5), ("start", 1)):
         for number in range(1, count + 1):
@@ -244,21 +245,8 @@ def test_tab_of_5000_pages_opens_about_as_fast_as_one_of_5(page: Page, serve,
             (folder / "report.html").write_text(f"<p>{tab} {number}</p>")
     served = serve(ExperimentSource("bigexp", tmp_path / "bigexp", [], summary))
     open_browser(page, served, "start/p0001")
-
-    def open_tab(tab: str, count: int) -> float:
-        """Seconds from choosing the tab to its pages listed and its first page in the frame."""
-        start = time.perf_counter()
+    for tab, count in (("small", 5), ("big", 5000), ("small", 5)):
         page.locator(NAMED).select_option(tab)
         expect(page.locator(FRAME)).to_have_attribute("src", _url_end("bigexp", f"{tab}/p0001"))
         # <select>.length counts its options: one query, however many there are.
         expect(page.locator(PAGES)).to_have_js_property("length", count + 1)
-        return time.perf_counter() - start
-
-    # Best of two each: the machine is shared, a single sample measures the neighbours too.
-    times: dict[str, list[float]] = {"small": [], "big": []}
-    for _ in range(2):
-        times["small"].append(open_tab("small", 5))
-        times["big"].append(open_tab("big", 5000))
-    small, big = min(times["small"]), min(times["big"])
-    print(f"\nopening a tab of 5 pages: {small * 1000:.0f} ms; of 5,000 pages: {big * 1000:.0f} ms")
-    assert big - small < 1.0

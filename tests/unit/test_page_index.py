@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from lute_model.page_index import (
@@ -108,20 +106,14 @@ def test_index_is_built_once_per_pages_dict() -> None:
     assert latest_of_kind(newer, "r7/powders") == "r19/powders"
 
 
-def test_ten_thousand_pages_index_fast_and_answer_at_once() -> None:
+def test_ten_thousand_pages_are_indexed_once_and_answered_from_the_index() -> None:
     pages = as_pages([f"r{run:04d}/{kind}" for run in range(1, 5001)
                       for kind in ("powders", "peaks")])
-    start = time.perf_counter()
-    page_index(pages)
-    built = time.perf_counter() - start
-    start = time.perf_counter()
+    index = page_index(pages)
     for run in range(1, 1001):
-        neighbour(pages, f"r{run:04d}/powders", +1)
-        latest_of_kind(pages, f"r{run:04d}/peaks")
-    answered = time.perf_counter() - start
-    print(f"index of 10,000 pages: {built * 1000:.0f} ms; 2,000 look-ups: {answered * 1000:.1f} ms")
-    assert built < 1.0
-    assert answered < 0.1
+        assert neighbour(pages, f"r{run:04d}/powders", +1) == f"r{run + 1:04d}/powders"
+        assert latest_of_kind(pages, f"r{run:04d}/peaks") == "r5000/peaks"
+    assert page_index(pages) is index, "look-ups reuse the index, they do not rebuild it"
     assert neighbour(pages, "r5000/powders", -1) == "r4999/powders"
     named, runs = group_tabs(page_index(pages).tabs)
     assert named == [] and runs[0] == "r5000" and len(runs) == 5000
