@@ -19,6 +19,7 @@ from typing import Any
 import panel as pn
 import param
 from panel.io.state import set_curdoc
+from tornado.ioloop import IOLoop
 
 from lute_model.experiment import ExperimentChange
 
@@ -55,13 +56,22 @@ def subscribe(obj: param.Parameterized, names: str | list[str],
 
     Events that arrive while the session is still busy with an earlier one are
     coalesced into one callback (a busy server must not queue a backlog per
-    session).  Changes of ``change`` (live data) are skipped while the session is paused;
-    the view resynchronises everything when it resumes.  The watcher is
+    session).  The refresh thread never touches the document itself: it hands
+    the event to the session's IOLoop, which schedules the callback on the
+    document.  ``Document.add_next_tick_callback`` from another thread loses the
+    callback when Panel holds the document at that moment (Bokeh's unhold swaps
+    its list of held events without a lock); with coalescing, one lost
+    callback left a session without updates for good (``bench/sessions.py``
+    saw 1 of 50 sessions stuck).  Changes of ``change`` (live data) are skipped
+    while the session is paused; the view resynchronises everything when it
+    resumes.  The watcher is
     removed when the session is destroyed, so a closed browser tab leaves
     nothing behind on the shared object, and an error in one session's
     callback is logged and never reaches the shared refresh loop.
     """
     doc = pn.state.curdoc
+    served = doc is not None and doc.session_context is not None
+    loop = IOLoop.current() if served else None  # subscribe runs on the session's thread
     live = names == "change"
     pending: list[Any] = []
     lock = threading.Lock()
@@ -85,20 +95,25 @@ def subscribe(obj: param.Parameterized, names: str | list[str],
         if events:
             run(_coalesced(events))
 
+    def schedule() -> None:
+        """On the session's IOLoop thread: the only thread that holds and unholds the doc."""
+        if not getattr(doc.session_context, "destroyed", True):
+            doc.add_next_tick_callback(flush)
+
     def on_event(event: Any) -> None:
-        if doc is None or doc.session_context is None:
+        if loop is None:
             run(event)
             return
-        if getattr(doc.session_context, "destroyed", False):
+        if getattr(doc.session_context, "destroyed", True):
             return
         with lock:
             pending.append(event)
             if len(pending) > 1:
                 return  # a flush is scheduled already: it will take this one too
-        doc.add_next_tick_callback(flush)
+        loop.add_callback(schedule)
 
     watcher = obj.param.watch(on_event, names)
-    if doc is not None and doc.session_context is not None:
+    if served:
         pn.state.on_session_destroyed(lambda _ctx: obj.param.unwatch(watcher))
 
 

@@ -1,0 +1,100 @@
+"""Updates from the shared refresh thread reach every session, however busy it is.
+
+The refresh thread changes the shared state while sessions are being built,
+held and patched on the server's IOLoop.  ``bench/sessions.py`` once found 1 of
+50 sessions that never received another update: a next-tick callback added to
+a document from the refresh thread was lost while Panel held that document.
+These tests serve a real Panel app and fire changes from a second thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.request
+from typing import Any
+
+import panel as pn
+import param
+import pytest
+from tornado.ioloop import IOLoop
+
+from dashboard.session import subscribe
+from dashboard.testing import threaded_panel_server
+
+
+class Shared(param.Parameterized):
+    """Stands for the process-wide Experiment: one object, many sessions."""
+
+    value = param.Integer(default=0)
+
+
+class Session:
+    """What the app records for one session: its document, loop and the values it saw."""
+
+    def __init__(self) -> None:
+        self.doc: Any = None
+        self.loop: IOLoop | None = None
+        self.seen: list[int] = []
+        self.ready = threading.Event()
+
+
+@pytest.fixture
+def served():
+    """A served app whose sessions subscribe to one shared object; yields (shared, open)."""
+    shared = Shared()
+    sessions: list[Session] = []
+
+    def app() -> pn.viewable.Viewable:
+        session = sessions[-1]
+        session.doc, session.loop = pn.state.curdoc, IOLoop.current()
+        subscribe(shared, "value", lambda event: session.seen.append(event.new))
+        session.ready.set()
+        return pn.pane.Markdown("session")
+
+    with threaded_panel_server({"app": app}) as port:
+        def open_session() -> Session:
+            sessions.append(Session())
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/app", timeout=30).read()
+            assert sessions[-1].ready.wait(30)
+            return sessions[-1]
+
+        yield shared, open_session
+
+
+def until(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+def test_the_refresh_thread_leaves_the_document_to_the_session_loop(served):
+    shared, open_session = served
+    session = open_session()
+    busy, release = threading.Event(), threading.Event()
+
+    def block() -> None:  # the session's loop is busy, e.g. building another page
+        busy.set()
+        release.wait(30)
+
+    session.loop.add_callback(block)
+    assert busy.wait(10)
+    shared.value = 1  # the refresh thread publishes
+    # Nothing was added to the document from this thread: that is the loop's job.
+    assert session.doc.session_callbacks == []
+    release.set()
+    until(lambda: session.seen == [1])
+
+
+def test_a_busy_session_gets_one_coalesced_update_and_then_the_next(served):
+    shared, open_session = served
+    idle, busy = open_session(), open_session()
+    gate = threading.Event()
+    busy.loop.add_callback(lambda: gate.wait(30))  # one loop for both: both wait
+    for value in range(1, 51):
+        shared.value = value
+    gate.set()
+    until(lambda: idle.seen == busy.seen == [50])  # fifty changes, one callback each
+    shared.value = 51
+    until(lambda: idle.seen == busy.seen == [50, 51])
