@@ -17,7 +17,7 @@ class ExperimentPicker(pn.viewable.Viewer):
     session = param.ClassSelector(class_=SessionState)
 
     def _card(self, experiment: Experiment) -> pn.viewable.Viewable:
-        button = pn.widgets.Button(name=f"Open {experiment.name}", button_type="primary",
+        button = pn.widgets.Button(label=f"Open {experiment.name}", color="primary",
                                    width=240)
         button.on_click(lambda _e, name=experiment.name: self.session.param.update(
             experiment=name, view="overview", task="", run="", page=""))

@@ -185,7 +185,7 @@ class TaskDetail(pn.viewable.Viewer):
     def _header(self, row: TaskRun | None) -> pn.Row:
         title = f"{self.session.task} · run {self.session.run}"
         status = badge(row.status) if row is not None else ""
-        close = pn.widgets.Button(name="✕ Close", button_type="light", width=90,
+        close = pn.widgets.Button(label="✕ Close", color="light", width=90,
                                   description="Close this detail")
         close.on_click(lambda _event: self.session.param.update(task="", run=""))
         return pn.Row(_html(f'<h3 class="title">{esc(title)}</h3>{status}'), pn.layout.HSpacer(),
@@ -233,8 +233,8 @@ class TaskDetail(pn.viewable.Viewer):
         content = pn.Column(self._summary_pane(row.summary), sizing_mode="stretch_width")
         parts: list[Any] = [content]
         if row.summary_size > len(row.summary):
-            more = pn.widgets.Button(name=f"Show whole summary ({_size(row.summary_size)})",
-                                     button_type="default", width=280)
+            more = pn.widgets.Button(label=f"Show whole summary ({_size(row.summary_size)})",
+                                     color="default", width=280)
             async def show_whole(_event: Any) -> None:
                 await self._load_whole_summary(row, content, more)
 
@@ -302,8 +302,8 @@ class TaskDetail(pn.viewable.Viewer):
         url = report_url(self.session.prefix, self.experiment.name, name)
         link = _html(f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">'
                      f"{text}</a>{note}", margin=(4, 10), sizing_mode="stretch_width")
-        browse = pn.widgets.Button(name="open in summary browser", button_type="primary",
-                                   button_style="outline", width=190, height=30,
+        browse = pn.widgets.Button(label="open in summary browser", color="primary",
+                                   variant="outline", width=190, height=30,
                                    margin=(0, 10, 6, 10))
         browse.on_click(lambda _event: self.session.param.update(view="summary", page=name))
         return pn.Column(link, browse, sizing_mode="stretch_width")
@@ -333,7 +333,7 @@ class TaskDetail(pn.viewable.Viewer):
         too_big = size > PAYLOAD_MAX
         label = (f"Load the first {_size(PAYLOAD_PEEK)} only" if too_big
                  else f"Load payload ({size:,} bytes)")
-        load = pn.widgets.Button(name=label, button_type="primary", width=300)
+        load = pn.widgets.Button(label=label, color="primary", width=300)
         async def load_payload(_event: Any) -> None:
             await self._load_payload(row, result, load, too_big)
 

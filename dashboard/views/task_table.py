@@ -131,20 +131,20 @@ class TaskTable(pn.viewable.Viewer):
         super().__init__(**params)
         self._shared = execution_frame(self.experiment)
         self._tasks = pn.widgets.MultiChoice(
-            name="Task", options=_task_options(self.experiment.tasks), placeholder="all Tasks",
+            label="Task", options=_task_options(self.experiment.tasks), placeholder="all Tasks",
             width=260)
         self._statuses = pn.widgets.MultiChoice(
-            name="status", options=[s.name for s in ALL_STATUSES], placeholder="all statuses",
+            label="status", options=[s.name for s in ALL_STATUSES], placeholder="all statuses",
             width=220)
-        self._first_run = pn.widgets.IntInput(name="from run", value=None, width=90)
-        self._last_run = pn.widgets.IntInput(name="to run", value=None, width=90)
+        self._first_run = pn.widgets.IntInput(label="from run", value=None, width=90)
+        self._last_run = pn.widgets.IntInput(label="to run", value=None, width=90)
         self._search = pn.widgets.TextInput(
-            name="search summaries", placeholder="e.g. hit rate", width=220)
+            label="search summaries", placeholder="e.g. hit rate", width=220)
         self._table = self._make_table()
         self._count = pn.pane.Markdown("", margin=(0, 10))
         self._download = pn.widgets.FileDownload(
             callback=self._csv, filename=f"{self.experiment.name}-task-executions.csv",
-            label="Download CSV", button_type="default", width=160, embed=False)
+            label="Download CSV", color="default", width=160, embed=False)
         for widget in (self._tasks, self._statuses, self._first_run, self._last_run):
             widget.param.watch(self._show_count, "value")
         self._search.param.watch(self._show_count, "value_input")

@@ -182,13 +182,19 @@ def test_scrolling_to_older_runs_keeps_symbols_and_position(page: Page, serve_gr
     page.mouse.move(point["x"], point["y"])
     page.mouse.wheel(0, 600)
     page.wait_for_function(f"() => ({Y_RANGE_JS})()[1] < 1990")
-    start, end = page.evaluate(Y_RANGE_JS)
+
+    def scrolled() -> list[float] | None:
+        """The range once the scroll has settled and the server has heard of it."""
+        shown = page.evaluate(Y_RANGE_JS)
+        heard = [grids[0]._figure.y_range.start, grids[0]._figure.y_range.end]
+        return shown if heard == shown else None
+
+    start, end = wait_until(scrolled, timeout=30)
     page.wait_for_function(f"""() => {{
       const fig = Bokeh.documents[0].get_model_by_name('status-grid');
       const ys = fig.renderers[1].data_source.data.y;
       return ys.length > 0 && Math.min(...ys) >= {start} - 0.5 && Math.max(...ys) <= {end} + 0.5;
     }}""")
-    wait_until(lambda: grids[0]._figure.y_range.end == end)  # the server heard of the scroll
     record_task(str(experiment.source.databases[0]), task="Task00", run="2000",
                 status=TaskStatus.RUNNING)
     experiment.refresh()
