@@ -233,7 +233,9 @@ class TaskTable(pn.viewable.Viewer):
         self._show_count()
 
     def __panel__(self) -> pn.viewable.Viewable:
-        filters = pn.Row(self._tasks, self._statuses, self._first_run, self._last_run,
-                         self._search, pn.Column(pn.Spacer(height=18), self._download),
-                         sizing_mode="stretch_width")
+        # A FlexBox wraps the filters onto a second line when the Task detail
+        # takes the right side, instead of running under it.
+        filters = pn.FlexBox(self._tasks, self._statuses, self._first_run, self._last_run,
+                             self._search, pn.Column(pn.Spacer(height=18), self._download),
+                             align_items="flex-start", sizing_mode="stretch_width")
         return pn.Column(filters, self._count, self._table, sizing_mode="stretch_width")

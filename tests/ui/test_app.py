@@ -146,6 +146,18 @@ def test_a_task_link_opens_that_tasks_detail(page: Page, serve: Callable, exampl
         expect(hit_rate.locator("td")).to_have_text("0.08")
 
 
+def test_the_task_filters_wrap_beside_an_open_detail_instead_of_running_under_it(
+        page: Page, serve: Callable, examples: Path):
+    with serve(examples) as url:
+        page.set_viewport_size({"width": 1500, "height": 900})
+        open_dashboard(page, f"{url}/?exp={MFX}&view=tasks&run=30&task=Test")
+        expect(detail_title(page, "Test", "30")).to_be_visible()
+        download = page.get_by_role("button", name="Download CSV").bounding_box()
+        detail = page.locator("h3.title").bounding_box()
+        assert download is not None and detail is not None
+        assert download["x"] + download["width"] <= detail["x"], "the button runs under the detail"
+
+
 def test_every_status_has_its_palette_color_in_grid_and_legend(
         page: Page, serve: Callable, examples: Path):
     expected = {(task, str(run)): row.status.name
