@@ -79,7 +79,7 @@ def _empty_page(registry: Registry) -> pn.viewable.Viewable:
 
 
 def _loading() -> pn.viewable.Viewable:
-    return pn.Column(pn.indicators.LoadingSpinner(value=True, size=40, name="Reading results…"),
+    return pn.Column(pn.indicators.LoadingSpinner(value=True, size=40, label="Reading results…"),
                      sizing_mode="stretch_width")
 
 
@@ -118,9 +118,15 @@ class SessionPage:
             self.main.objects = [ExperimentPicker(experiments=experiments, session=session)]
 
 
-def create_app(config: ServeConfig | None = None) -> pn.template.BaseTemplate:
-    """One session's page.  The first call in a process starts the shared registry."""
-    registry = configure(config) if config is not None else get_registry()
+def create_app(config: ServeConfig | None = None,
+               registry: Registry | None = None) -> pn.template.BaseTemplate:
+    """One session's page.  The first call in a process starts the shared registry.
+
+    ``registry`` serves a given one instead of the process's (tests that count
+    what sessions leave behind run several in one process).
+    """
+    if registry is None:
+        registry = configure(config) if config is not None else get_registry()
     session = SessionState(prefix=registry.config.prefix)
     session.register()
     query = ""

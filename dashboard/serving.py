@@ -28,6 +28,16 @@ def _origins(args: argparse.Namespace) -> list[str] | None:
     return None
 
 
+def session_cleanup(lifetime_ms: int) -> dict[str, int]:
+    """Bokeh's options that drop a closed tab's session after ``lifetime_ms``.
+
+    Under Bokeh's own names: ``pn.serve`` passes unknown keywords on and Bokeh
+    silently ignores them (``unused_session_lifetime=`` did nothing here).
+    """
+    return {"unused_session_lifetime_milliseconds": lifetime_ms,
+            "check_unused_sessions_milliseconds": max(500, min(17000, lifetime_ms))}
+
+
 def serve(args: argparse.Namespace) -> int:
     # Warnings and errors of every part (Bokeh's included) to the terminal.
     logging.basicConfig(level=logging.WARNING,
@@ -62,7 +72,6 @@ def serve(args: argparse.Namespace) -> int:
         show=args.show,
         title="LUTE dashboard",
         liveness=True,
-        unused_session_lifetime=args.unused_session_lifetime,
-        check_unused_sessions=max(500, min(17000, args.unused_session_lifetime)),
+        **session_cleanup(args.unused_session_lifetime),
     )
     return 0

@@ -9,18 +9,27 @@ These tests serve a real Panel app and fire changes from a second thread.
 
 from __future__ import annotations
 
+import gc
+import inspect
 import threading
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import panel as pn
 import param
 import pytest
+from bokeh.server.tornado import BokehTornado
 from tornado.ioloop import IOLoop
 
-from dashboard.session import subscribe
+from dashboard.main import create_app
+from dashboard.registry import Registry, ServeConfig
+from dashboard.serving import session_cleanup
+from dashboard.session import SessionState, subscribe
 from dashboard.testing import threaded_panel_server
+from dashboard.views.experiment_view import ExperimentView
+from lute_model.sources.journal import JOURNAL_NAME, append_event
 
 
 class Shared(param.Parameterized):
@@ -98,3 +107,56 @@ def test_a_busy_session_gets_one_coalesced_update_and_then_the_next(served):
     until(lambda: idle.seen == busy.seen == [50])  # fifty changes, one callback each
     shared.value = 51
     until(lambda: idle.seen == busy.seen == [50, 51])
+
+
+def _watcher_count(obj: param.Parameterized) -> int:
+    return sum(len(watchers) for by_what in obj.param.watchers.values()
+               for watchers in by_what.values())
+
+
+def _alive(cls: type) -> int:
+    gc.collect()
+    return sum(isinstance(obj, cls) for obj in gc.get_objects())
+
+
+def test_closed_sessions_leave_no_watcher_and_no_view_behind(experiment_dir: Path):
+    """Sessions of the real page come and go (as in ``bench/soak.py``): nothing stays.
+
+    RSS cannot show this (closed sessions' memory is reused, not returned);
+    the shared Experiment's watchers and the live view objects can.
+    """
+    registry = Registry(ServeConfig(paths=(str(experiment_dir),)))
+    registry.start()
+    until(lambda: registry.loaded)
+    (experiment,) = registry.experiments.values()
+    before = _watcher_count(experiment)
+    try:
+        with threaded_panel_server({"app": lambda: create_app(registry=registry)},
+                                   **session_cleanup(2000)) as port:
+            for cycle in range(2):
+                for _ in range(3):
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/app", timeout=30).read()
+                assert _alive(ExperimentView) > 0 and _watcher_count(experiment) > before
+                append_event(experiment_dir / "work_dir" / JOURNAL_NAME, task="Probe",
+                             run=str(cycle), status="RUNNING", message="a change while open")
+                until(lambda: _watcher_count(experiment) == before, timeout=20)
+                until(lambda: _alive(SessionState) == 0, timeout=10)
+            assert _alive(ExperimentView) == 0
+    finally:
+        registry.stop()
+
+
+def test_the_serve_option_really_drops_a_closed_tabs_session():
+    """``--unused-session-lifetime`` once reached Bokeh under a name it ignores."""
+    options = session_cleanup(300)
+    accepted = inspect.signature(BokehTornado.__init__).parameters
+    assert set(options) <= set(accepted)
+    destroyed = threading.Event()
+
+    def app() -> pn.viewable.Viewable:
+        pn.state.on_session_destroyed(lambda _context: destroyed.set())
+        return pn.pane.Markdown("session")
+
+    with threaded_panel_server({"app": app}, **options) as port:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/app", timeout=30).read()
+        assert destroyed.wait(10), "Bokeh's default (15 s unused, checked every 17 s) applied"
