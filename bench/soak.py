@@ -183,6 +183,10 @@ async def main() -> int:
     healthy = churn.starved == 0 and churn.failed_opens == 0 and not browser_stats.get("errors")
     print(f"# slope over the last {window:g} min ({len(last)} samples): RSS {rss_slope:+.2f} "
           f"MiB/min (max {MAX_RSS_SLOPE}), fds {fd_slope:+.2f}/min (max {MAX_FD_SLOPE})")
+    half = [s for s in samples if s[0] >= samples[-1][0] / 2]
+    print(f"# for comparison, over the second half ({len(half)} samples): RSS "
+          f"{slope([s[0] for s in half], [s[1] for s in half]):+.2f} MiB/min, from "
+          f"{half[0][1]:.1f} to {half[-1][1]:.1f} MiB; peak {max(s[1] for s in samples):.1f} MiB")
     if args.minutes < 2 * VERDICT_MINUTES:
         print(f"# note: a {args.minutes:g}-minute run mixes warm-up into the slope; "
               "the verdict means most after 20+ minutes")
