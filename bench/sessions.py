@@ -12,9 +12,9 @@ session and embeds its token), websocket ``/ws`` with subprotocols
 ``["bokeh", token]``, ``PULL-DOC-REQ`` — and then reads every ``PATCH-DOC`` the
 server pushes, counting them and the changes of the feed pane's text.
 
-1. RSS of the server with no session yet, then after a warm-up cycle (50
-   sessions opened and closed, not counted), then with 1, 10 and 50 open →
-   MiB per extra session.
+1. RSS of the server with no session yet, then with 1, 10 and 50 open in a
+   warm-up cycle (→ MiB per extra session: what a session costs), then after
+   they closed; then the same in two measured cycles.
 2. Over a fixed window with 50 sessions open: PATCH-DOC messages and feed
    changes per session, min / median / max; every session must get feed updates.
 3. All closed; after the server's unused-session cleanup (the CLI's default
@@ -83,6 +83,22 @@ async def _wait_cleanup(pid: int, seconds: float) -> list[float]:
         await asyncio.sleep(min(5.0, end - time.monotonic()))
         series.append(rss_mb(pid))
     return series
+
+
+async def _open_in_steps(url: str, steps: list[int], cycle: int, pid: int,
+                         rss: dict[str, float], failures: list[str]) -> list[BokehClient]:
+    """Open sessions up to each step's count, noting the server's RSS at each."""
+    clients: list[BokehClient] = []
+    started = time.monotonic()
+    for step in steps:
+        clients += await open_clients(url, step - len(clients), timeout=OPEN_TIMEOUT,
+                                      failures=failures)
+        await asyncio.sleep(SETTLE)
+        rss[f"{step}#{cycle}"] = rss_mb(pid)
+        print(f"  cycle {cycle}: {len(clients)} open after {time.monotonic() - started:.0f} s, "
+              f"RSS {rss[f'{step}#{cycle}']:.1f} MiB, {len(failures)} failed; {machine_line()}",
+              flush=True)
+    return clients
 
 
 async def _window(clients: list[BokehClient], seconds: float, journal: Path, cycle: int,
@@ -157,32 +173,25 @@ async def main() -> int:
     try:
         await asyncio.sleep(8)  # the first read, the writer's first steps
         rss["cold"] = rss_mb(pid)
-        warm = await open_clients(server.url, n, timeout=OPEN_TIMEOUT, failures=open_failures)
+        started = time.monotonic()
+        warm = await _open_in_steps(server.url, steps, 0, pid, rss, open_failures)
+        open_times.append(time.monotonic() - started)
         # The probe cell's first event adds a run row: done here, before any counting.
         append_event(demo / JOURNAL, task="SubmitSMD", run="probe", status="RUNNING",
                      message="BENCH-warm-0")
         await asyncio.sleep(SETTLE)
-        rss["warm"] = rss_mb(pid)
         await close_clients(warm)
         await _wait_cleanup(pid, CLEANUP_WAIT)
-        rss["0"] = rss_mb(pid)
+        rss["closed#0"] = rss_mb(pid)
         print(f"  RSS: no session yet {rss['cold']:.1f} MiB, {n} warm-up sessions open "
-              f"{rss['warm']:.1f} MiB, after they closed {rss['0']:.1f} MiB", flush=True)
+              f"{rss[f'{n}#0']:.1f} MiB, after they closed {rss['closed#0']:.1f} MiB", flush=True)
 
         from playwright.async_api import async_playwright
         async with async_playwright() as pw:
             browser = await launch_chromium(pw)
             for cycle in (1, 2):
-                clients: list[BokehClient] = []
                 started = time.monotonic()
-                for step in steps:
-                    clients += await open_clients(server.url, step - len(clients),
-                                                  timeout=OPEN_TIMEOUT, failures=open_failures)
-                    await asyncio.sleep(SETTLE)
-                    rss[f"{step}#{cycle}"] = rss_mb(pid)
-                    print(f"  cycle {cycle}: {len(clients)} open after "
-                          f"{time.monotonic() - started:.0f} s, RSS {rss[f'{step}#{cycle}']:.1f}"
-                          f" MiB, {len(open_failures)} failed; {machine_line()}", flush=True)
+                clients = await _open_in_steps(server.url, steps, cycle, pid, rss, open_failures)
                 open_times.append(time.monotonic() - started)
                 page = None
                 if cycle == 2:
@@ -210,18 +219,19 @@ async def main() -> int:
 
     print(f"\n## 1. Server RSS (MiB) by open sessions (bokeh websocket clients, live demo, "
           f"writer every {args.interval} s)")
-    header = ["no session yet", "0 (warm-up done)"] + [str(s) for s in steps]
+    header = ["before the cycle"] + [str(s) for s in steps] + ["all closed"]
     print("".join(f"{h:>18}" for h in ["cycle", *header]))
-    for cycle in (1, 2):
-        cells = [rss["cold"], rss["0"]] if cycle == 1 else [None, rss["closed#1"]]
-        cells += [rss[f"{s}#{cycle}"] for s in steps]
-        print(f"{cycle:>18}" + "".join(f"{'':>18}" if c is None else f"{c:>18.1f}"
-                                        for c in cells))
-    for cycle in (1, 2):
+    for cycle in (0, 1, 2):
+        before = rss["cold"] if cycle == 0 else rss[f"closed#{cycle - 1}"]
+        cells = [before, *(rss[f"{s}#{cycle}"] for s in steps), rss[f"closed#{cycle}"]]
+        label = "0 (warm-up)" if cycle == 0 else str(cycle)
+        print(f"{label:>18}" + "".join(f"{c:>18.1f}" for c in cells))
+    for cycle in (0, 1, 2):
         per = (rss[f"{n}#{cycle}"] - rss[f"1#{cycle}"]) / max(1, n - 1)
         per10 = (rss[f"{min(10, n)}#{cycle}"] - rss[f"1#{cycle}"]) / max(1, min(10, n) - 1)
         print(f"  cycle {cycle}: per extra session {per:.2f} MiB (1→{n}), {per10:.2f} MiB "
-              f"(1→{min(10, n)}); opening {n} took {open_times[cycle - 1]:.1f} s")
+              f"(1→{min(10, n)}); opening {n} took {open_times[cycle]:.1f} s")
+    print("  cycle 0 is what a session costs; later cycles reuse the memory of closed ones")
 
     print(f"\n## 2. Updates received per session in {args.window:.0f} s with {n} open "
           "(min / median / max)")
@@ -251,8 +261,8 @@ async def main() -> int:
 
     print(f"\n## 3. After closing all (waited {CLEANUP_WAIT:.0f} s for the server's unused-"
           "session cleanup; RSS every 5 s meanwhile)")
-    before = rss["0"]
-    print(f"  warm-up: {rss['cold']:.1f} MiB with no session yet, {rss['warm']:.1f} with {n} "
+    before = rss["closed#0"]
+    print(f"  warm-up: {rss['cold']:.1f} MiB with no session yet, {rss[f'{n}#0']:.1f} with {n} "
           f"open, {before:.1f} after they closed (the baseline below)")
     for cycle in (1, 2):
         after = rss[f"closed#{cycle}"]
