@@ -44,10 +44,17 @@ class SessionState(param.Parameterized):
     title = param.String(default="LUTE dashboard", doc="The browser tab's title.")
 
     def register(self) -> None:
-        """Make this the state that this document's subscriptions consult."""
+        """Make this the state that this document's subscriptions consult.
+
+        The entry goes when the session ends: Panel can hold a closed session's
+        document a while longer (as a thread's current document), and through
+        this map it would hold that session's whole view tree too.
+        """
         doc = pn.state.curdoc
         if doc is not None:
             _STATES[doc] = self
+            if doc.session_context is not None:
+                pn.state.on_session_destroyed(lambda _context: _STATES.pop(doc, None))
 
 
 def subscribe(obj: param.Parameterized, names: str | list[str],
