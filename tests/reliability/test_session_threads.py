@@ -14,6 +14,7 @@ import inspect
 import threading
 import time
 import urllib.request
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -114,9 +115,15 @@ def _watcher_count(obj: param.Parameterized) -> int:
                for watchers in by_what.values())
 
 
-def _alive(cls: type) -> int:
+def _alive(cls: type) -> list[weakref.ref]:
+    """Weak references to the live instances of ``cls`` (other tests' may be among them)."""
     gc.collect()
-    return sum(isinstance(obj, cls) for obj in gc.get_objects())
+    return [weakref.ref(obj) for obj in gc.get_objects() if isinstance(obj, cls)]
+
+
+def _gone(refs: list[weakref.ref]) -> bool:
+    gc.collect()
+    return all(ref() is None for ref in refs)
 
 
 def test_closed_sessions_leave_no_watcher_and_no_view_behind(experiment_dir: Path):
@@ -134,14 +141,17 @@ def test_closed_sessions_leave_no_watcher_and_no_view_behind(experiment_dir: Pat
         with threaded_panel_server({"app": lambda: create_app(registry=registry)},
                                    **session_cleanup(2000)) as port:
             for cycle in range(2):
+                earlier = {ref() for ref in _alive(SessionState) + _alive(ExperimentView)}
                 for _ in range(3):
                     urllib.request.urlopen(f"http://127.0.0.1:{port}/app", timeout=30).read()
-                assert _alive(ExperimentView) > 0 and _watcher_count(experiment) > before
+                ours = [ref for ref in _alive(SessionState) + _alive(ExperimentView)
+                        if ref() not in earlier]
+                del earlier
+                assert len(ours) >= 3 and _watcher_count(experiment) > before
                 append_event(experiment_dir / "work_dir" / JOURNAL_NAME, task="Probe",
                              run=str(cycle), status="RUNNING", message="a change while open")
                 until(lambda: _watcher_count(experiment) == before, timeout=20)
-                until(lambda: _alive(SessionState) == 0, timeout=10)
-            assert _alive(ExperimentView) == 0
+                until(lambda ours=ours: _gone(ours), timeout=10)
     finally:
         registry.stop()
 

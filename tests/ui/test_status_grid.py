@@ -179,6 +179,8 @@ def test_scrolling_to_older_runs_keeps_symbols_and_position(page: Page, serve_gr
     experiment = open_experiment(tmp_path / "big")
     url, grids = serve_grid(experiment)
     cells = open_grid(page, url)
+    # The older runs arrive after the first paint: scroll once they are all in.
+    page.wait_for_function(f"() => ({CELLS_JS})().length === {2000 * 20}", timeout=60_000)
     point = page.evaluate(CELL_CENTER_JS, [cells[0]["task"], 1990])
     page.mouse.move(point["x"], point["y"])
     for _attempt in range(5):  # a busy machine can drop a wheel event sent too early
