@@ -20,7 +20,7 @@ import param
 
 from lute_model.discovery import ExperimentSource
 from lute_model.problems import Problem
-from lute_model.results import TaskRun, run_key
+from lute_model.results import ExecutionDetails, TaskRun, run_key
 from lute_model.sources.journal import JOURNAL_NAME, JournalReader, parse_time
 from lute_model.sources.lutedb import LuteDbReader
 from lute_model.sources.summary_tree import SummaryPage, SummaryTreeReader
@@ -71,16 +71,21 @@ class ExperimentChange:
         return merged
 
 
-def _order(row: TaskRun) -> tuple[str, int, int]:
+#: Within one second, a row of the newer layout is the later word: LUTE upgrades one way.
+_LAYOUT_RANK = {"v1": 1, "v2": 2}
+
+
+def _order(row: TaskRun) -> tuple[str, int, int, int]:
     """Sort key of the merge rule: latest by time; a database row is final.
 
     Database times have whole seconds while journal times have milliseconds,
     so a row counts as the end of its second: a journal event of the same
-    second (the RUNNING that preceded it) never outranks it.
+    second (the RUNNING that preceded it) never outranks it.  Two rows of one
+    second (a rerun) are ordered by layout, then by id, which grows with time.
     """
     if row.rowid is None:
-        return (row.timestamp, 0, 0)
-    return (row.timestamp + ".999999", 1, row.rowid)
+        return (row.timestamp, 0, 0, 0)
+    return (row.timestamp + ".999999", 1, _LAYOUT_RANK.get(row.layout, 0), row.rowid)
 
 
 def _newer(a: TaskRun, b: TaskRun) -> bool:
@@ -127,6 +132,8 @@ class Experiment(param.Parameterized):
     loaded = param.Boolean(default=False, doc="Whether the first read has finished.")
     recent = param.List(default=[], doc="The latest status changes seen live, newest first: "
                         "(TaskRun, previous status or None).")
+    layouts = param.Dict(default={}, doc="lute.db path -> the layouts it was read as "
+                         "(['v1'], ['v2'], both, or [] when none could be read).")
 
     def __init__(self, source: ExperimentSource, **params: Any) -> None:
         super().__init__(source=source, name=source.name, **params)
@@ -171,10 +178,13 @@ class Experiment(param.Parameterized):
         latest = dict(self.latest)
         # Shallow copy: a list is replaced, never changed, when a row adds to it (O(new rows)).
         page_refs = dict(self.page_refs)
+        layouts = dict(self.layouts)
         for reader in self._db_readers:
             delta = reader.refresh()
             key = str(reader.path)
             self._problems[key] = delta.problems
+            if delta.ok:
+                layouts[key] = delta.layouts
             if delta.reset:
                 change.reset = True
                 self._rows_by_db[key] = []
@@ -236,6 +246,8 @@ class Experiment(param.Parameterized):
         problems = [p for group in self._problems.values() for p in group]
         if problems != self.problems:
             updates["problems"] = problems
+        if layouts != self.layouts:
+            updates["layouts"] = layouts
         if change:
             updates.update(self._derived(change, latest, page_refs, pages))
             if self.loaded and not change.reset and change.transitions:
@@ -317,7 +329,15 @@ class Experiment(param.Parameterized):
         """Every execution of a Task for a run, oldest first (a FAILED try, then the rerun)."""
         key = run_key(run) if isinstance(run, str) else run
         rows = [r for r in self.executions if r.task == task and r.run_key == key]
-        return sorted(rows, key=lambda r: (r.timestamp, r.rowid or 0))
+        return sorted(rows, key=_order)
+
+    def details(self, row: TaskRun) -> ExecutionDetails:
+        """Parameters, environment and Executor of an execution (may read the database:
+        call it off the UI thread).  A row whose database is gone gives what it carries."""
+        reader = self.reader_for(row)
+        if reader is None:
+            return ExecutionDetails.of_v1_row(row)
+        return reader.details(row)
 
 
 def _run_sort_key(key: Any) -> tuple[int, Any]:

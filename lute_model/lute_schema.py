@@ -1,4 +1,4 @@
-"""Write SQLite files with the schema LUTE's ``lute/io/db.py`` produces.
+"""Write SQLite files with the schema LUTE's ``lute/io/db.py`` produces (its v1 layout).
 
 The dashboard itself never writes a result directory: this module exists for
 the demo experiment, the tests and the benchmarks, which need databases that
@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from lute_model.lute_schema_v2 import insert_execution
 from lute_model.status import TaskStatus
 
 
@@ -86,62 +88,80 @@ def _ensure_task_table(con: sqlite3.Connection, task: str, columns: Mapping[str,
     )
 
 
-def record_task(
-    db_path: str,
-    *,
-    task: str,
-    run: str,
-    status: TaskStatus,
-    summary: str = "",
-    payload: Any = "",
-    impl_schemas: str | None = None,
-    parameters: Mapping[str, Any] | None = None,
-    experiment: str = "",
-    title: str = "LUTE Task Configuration",
-    date: str = "",
-    lute_version: float = 0.1,
-    task_timeout: int = 600,
-    env: Mapping[str, str] | None = None,
-    poll_interval: float = 0.05,
+@dataclass
+class Execution:
+    """What LUTE's Executor stores when a Task ends (its ``DescribedAnalysis``, flattened)."""
+
+    task: str
+    run: str
+    status: TaskStatus
+    summary: Any = ""
+    payload: Any = ""
+    impl_schemas: str | None = None
+    parameters: Mapping[str, Any] | None = None
+    experiment: str = ""
+    title: str = "LUTE Task Configuration"
+    date: str = ""
+    lute_version: Any = 0.1
+    task_timeout: Any = 600
+    env: Mapping[str, str] | None = None
+    poll_interval: float = 0.05
     communicator_desc: tuple[str, ...] = (
-        "PipeCommunicator: Communicates through stderr and stdout using pickle.",),
-    timestamp: str | None = None,
-) -> int:
+        "PipeCommunicator: Communicates through stderr and stdout using pickle.",)
+    #: Overrides ``CURRENT_TIMESTAMP`` (the demo back-dates its history).
+    timestamp: str | None = None
+    #: v2 only: the Executor's class name.
+    executor: str = "Executor"
+    #: The status as stored, when a test wants another form than the layout's own.
+    stored_status: Any = None
+
+
+def record_task(db_path: str, *, layout: str = "v1", **fields: Any) -> int:
     """Store one Task execution as LUTE's Executor does when the Task ends; return its id.
 
-    ``timestamp`` overrides ``CURRENT_TIMESTAMP`` (the demo back-dates its history).
+    ``fields`` are those of :class:`Execution`.  ``layout`` is ``"v1"`` (one
+    table per Task, LUTE until 2025) or ``"v2"`` (the normalized layout, see
+    :mod:`lute_model.lute_schema_v2`); a file may get both, as at an upgrade.
     """
-    gen_entry = {"title": title, "experiment": experiment, "run": str(run), "date": date,
-                 "lute_version": lute_version, "task_timeout": task_timeout}
+    execution = Execution(**fields)
+    con = sqlite3.connect(db_path, timeout=30)
+    try:
+        with con:
+            if layout == "v2":
+                return insert_execution(con, execution)
+            return _insert_v1(con, execution)
+    finally:
+        con.close()
+
+
+def _insert_v1(con: sqlite3.Connection, e: Execution) -> int:
+    """The row of ``e`` in its Task's table, with the shared ``gen_cfg``/``exec_cfg`` rows."""
+    gen_entry = {"title": e.title, "experiment": e.experiment, "run": str(e.run), "date": e.date,
+                 "lute_version": e.lute_version, "task_timeout": e.task_timeout}
     exec_entry = {
-        "env": ";".join(f"{key}={value}" for key, value in (env or {}).items()),
-        "poll_interval": poll_interval,
-        "communicator_desc": ";".join(communicator_desc),
+        "env": ";".join(f"{key}={value}" for key, value in (e.env or {}).items()),
+        "poll_interval": e.poll_interval,
+        "communicator_desc": ";".join(e.communicator_desc),
     }
-    task_entry = flatten(parameters or {})
+    task_entry = flatten(e.parameters or {})
     task_entry.update({
-        "result.task_status": status.name,
-        "result.summary": summary,
-        "result.payload": payload,
-        "result.impl_schemas": impl_schemas,
+        "result.task_status": e.status.name if e.stored_status is None else e.stored_status,
+        "result.summary": e.summary,
+        "result.payload": e.payload,
+        "result.impl_schemas": e.impl_schemas,
     })
     columns = {name: sql_type(value) for name, value in task_entry.items()}
     columns.update({"result.task_status": "TEXT", "result.summary": "TEXT",
                     "result.payload": "BLOB", "result.impl_schemas": "TEXT"})
-    con = sqlite3.connect(db_path, timeout=30)
-    try:
-        with con:
-            for table, entry in (("gen_cfg", gen_entry), ("exec_cfg", exec_entry)):
-                _ensure_shared_table(con, table, {name: sql_type(v) for name, v in entry.items()})
-            _ensure_task_table(con, task, columns)
-            row = {"gen_cfg_id": _row_id(con, "gen_cfg", gen_entry),
-                   "exec_cfg_id": _row_id(con, "exec_cfg", exec_entry), **task_entry,
-                   "valid_flag": 1 if status is TaskStatus.COMPLETED else 0}
-            if timestamp is not None:
-                row["timestamp"] = timestamp
-            names = ", ".join(_quote(name) for name in row)
-            marks = ", ".join("?" for _ in row)
-            return con.execute(f"INSERT INTO {_table(task)} ({names}) VALUES ({marks})",
-                               list(row.values())).lastrowid
-    finally:
-        con.close()
+    for table, entry in (("gen_cfg", gen_entry), ("exec_cfg", exec_entry)):
+        _ensure_shared_table(con, table, {name: sql_type(v) for name, v in entry.items()})
+    _ensure_task_table(con, e.task, columns)
+    row = {"gen_cfg_id": _row_id(con, "gen_cfg", gen_entry),
+           "exec_cfg_id": _row_id(con, "exec_cfg", exec_entry), **task_entry,
+           "valid_flag": 1 if e.status is TaskStatus.COMPLETED else 0}
+    if e.timestamp is not None:
+        row["timestamp"] = e.timestamp
+    names = ", ".join(_quote(name) for name in row)
+    marks = ", ".join("?" for _ in row)
+    return con.execute(f"INSERT INTO {_table(e.task)} ({names}) VALUES ({marks})",
+                       list(row.values())).lastrowid

@@ -10,11 +10,38 @@ holds tens of thousands of them and nothing watches a single row.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 import param
 
 from lute_model.status import AnyStatus, TaskStatus, UnknownStatus, parse_status
+
+
+class BaseSchema(int, Enum):
+    """The atomic schemas a result may implement: LUTE's ``BaseSchema`` (2025 on).
+
+    The v2 database stores a result's ``impl_schemas`` as the bitwise OR of
+    these values (``schema.schema``), named by the ``base_schema`` table; a
+    database written by a newer LUTE may name more bits than this enum knows.
+    """
+
+    NONE = 0
+    HDF5 = 1
+
+
+def schema_names(bits: int | None, names: dict[int, str]) -> str | None:
+    """``impl_schemas`` text (``"HDF5;..."``) from a v2 schema value and its names.
+
+    0 (and NULL) is what LUTE stores for a Task that implements none: ``None``,
+    as the v1 layout stores it.  A bit nobody named is shown as its number.
+    """
+    if not bits:
+        return None
+    known = {**{member.value: member.name for member in BaseSchema}, **names}
+    parts = [known.get(1 << shift, str(1 << shift)) for shift in range(int(bits).bit_length())
+             if int(bits) >> shift & 1]
+    return ";".join(parts)
 
 
 class TaskResult(param.Parameterized):
@@ -24,7 +51,9 @@ class TaskResult(param.Parameterized):
     task_status = param.ClassSelector(
         class_=(TaskStatus, UnknownStatus), default=TaskStatus.PENDING,
         doc="Status of the Task; UNKNOWN when the stored value was not a status.")
-    summary = param.String(default="", doc="Short message or summary of the result.")
+    summary = param.Parameter(
+        default="", doc="Short summary of the result: text, or (LUTE 2025 on) any object, "
+                        "e.g. a dict of named values.")
     payload = param.Parameter(default="", doc="The actual result, in any format.")
     impl_schemas = param.String(
         default=None, allow_None=True, doc="';'-separated Task schemas the Task implements.")
@@ -35,7 +64,7 @@ class TaskResult(param.Parameterized):
         return cls(
             task_name=obj.task_name,
             task_status=parse_status(obj.task_status),
-            summary=obj.summary if isinstance(obj.summary, str) else str(obj.summary),
+            summary=obj.summary,
             payload=obj.payload,
             impl_schemas=obj.impl_schemas,
         )
@@ -66,6 +95,8 @@ class DescribedAnalysis(param.Parameterized):
         default=None,
         doc="The Task's parameters (LUTE's TaskParameters, or a flat dict read back).")
     task_env = param.Dict(default={}, doc="Environment the Executor ran the Task in.")
+    executor_name = param.String(
+        default="", doc="Class name of the Executor (LUTE 2025 on; '' for older LUTE).")
     poll_interval = param.Number(default=0.05, doc="Executor's polling interval, seconds.")
     communicator_desc = param.List(default=[], item_type=str, doc="The Executor's communicators.")
 
@@ -75,6 +106,7 @@ class DescribedAnalysis(param.Parameterized):
             task_result=TaskResult.from_lute(obj.task_result),
             task_parameters=obj.task_parameters,
             task_env=dict(obj.task_env),
+            executor_name=getattr(obj, "executor_name", "") or "",
             poll_interval=float(obj.poll_interval),
             communicator_desc=list(obj.communicator_desc),
         )
@@ -83,13 +115,17 @@ class DescribedAnalysis(param.Parameterized):
                 status_enum: type | None = None) -> Any:
         if lute_class is None:
             from lute.tasks.dataclasses import DescribedAnalysis as lute_class  # type: ignore
-        return lute_class(
-            task_result=self.task_result.to_lute(result_class, status_enum),
-            task_parameters=self.task_parameters,
-            task_env=dict(self.task_env),
-            poll_interval=self.poll_interval,
-            communicator_desc=list(self.communicator_desc),
-        )
+        fields = {
+            "task_result": self.task_result.to_lute(result_class, status_enum),
+            "task_parameters": self.task_parameters,
+            "task_env": dict(self.task_env),
+            "poll_interval": self.poll_interval,
+            "communicator_desc": list(self.communicator_desc),
+        }
+        # LUTE before 2025 has no executor_name field: give it only where it exists.
+        if "executor_name" in getattr(lute_class, "__dataclass_fields__", {}):
+            fields["executor_name"] = self.executor_name
+        return lute_class(**fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +153,10 @@ class TaskRun:
     gen_cfg: dict[str, Any] = field(default_factory=dict)
     exec_cfg: dict[str, Any] = field(default_factory=dict)
     source: str = ""  # the database file (or journal) it came from
-    rowid: int | None = None  # id in the Task table; None for journal events
+    rowid: int | None = None  # v1: id in the Task table; v2: executions.id; None: journal
     valid_flag: int | None = None
+    layout: str = ""  # "v1" (a Task table), "v2" (executions), "" (a journal event)
+    parameter_type: str = ""  # v2: the TaskParameters class LUTE recorded
 
     @property
     def run_key(self) -> int | str:
@@ -135,3 +173,39 @@ def run_key(run: str) -> int | str:
     text = str(run).strip()
     stripped = text.lower().removeprefix("run").removeprefix("r").lstrip("_-")
     return int(stripped) if stripped.isdigit() else text
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionDetails:
+    """An execution's parameters, environment and Executor: what its detail view shows.
+
+    The v1 layout keeps them in the Task table's row (``TaskRun.parameters``,
+    ``exec_cfg``); the v2 layout in rows of other tables that newer LUTE
+    writes in stages (parameters first, with no execution, linked when the
+    Task ends), so for v2 they are read when a detail is opened, never kept.
+    """
+
+    parameters: dict[str, Any] = field(default_factory=dict)
+    environment: dict[str, str] = field(default_factory=dict)
+    executor: str = ""
+    poll_interval: Any = None
+    communicators: tuple[str, ...] = ()
+    task_version: str | None = None
+
+    @classmethod
+    def of_v1_row(cls, row: TaskRun) -> ExecutionDetails:
+        """What a v1 row carries: ``exec_cfg.env`` is ``KEY=value`` pairs joined by ';'."""
+        cfg = row.exec_cfg
+        pairs = (pair.partition("=") for pair in text_of(cfg.get("env")).split(";") if pair)
+        return cls(
+            parameters=row.parameters,
+            environment={key: value for key, _, value in pairs},
+            poll_interval=cfg.get("poll_interval"),
+            communicators=tuple(c for c in text_of(cfg.get("communicator_desc")).split(";")
+                                if c),
+        )
+
+
+def text_of(value: Any) -> str:
+    """A stored value as text: None is empty, anything else its ``str``."""
+    return value if isinstance(value, str) else ("" if value is None else str(value))

@@ -9,12 +9,18 @@ from lute_model.problems import Problem
 
 
 def experiment_json(experiment: Experiment) -> dict[str, Any]:
-    """One experiment: every database row (history, not only the latest), every page, problems."""
+    """One experiment: every execution (history, not only the latest), every page, problems.
+
+    ``id`` is the row's id in its v1 Task table or its ``executions.id`` (v2):
+    ``layout`` says which; ids of the two layouts are not comparable.
+    """
     source = experiment.source
-    rows = sorted(experiment.executions, key=lambda r: (r.source, r.task, r.rowid or 0))
+    rows = sorted(experiment.executions,
+                  key=lambda r: (r.source, r.layout, r.task, r.rowid or 0))
     return {
         "name": experiment.name,
         "databases": [str(path) for path in source.databases],
+        "layouts": experiment.layouts,
         "summary_dir": None if source.summary_dir is None else str(source.summary_dir),
         "tasks": [
             {
@@ -26,6 +32,9 @@ def experiment_json(experiment: Experiment) -> dict[str, Any]:
                 "impl_schemas": row.impl_schemas,
                 "database": row.source,
                 "id": row.rowid,
+                "layout": row.layout,
+                "executor": row.exec_cfg.get("name"),
+                "parameter_type": row.parameter_type or None,
                 "payload_bytes": row.payload.size,
             }
             for row in rows

@@ -1,12 +1,17 @@
-"""Read LUTE's ``lute.db`` read-only and incrementally.
+"""Read LUTE's ``lute.db`` read-only and incrementally, in either of LUTE's layouts.
 
-LUTE's Executor appends one row per Task execution to a table named after the
-Task and never updates a row afterwards, so after the first read only rows
-with a larger id than the last one seen need reading.  The file may sit on a
-network file system and another process may be writing it: the reader opens
-it with ``mode=ro``, asks SQLite (``PRAGMA data_version``) whether anything was
-committed since the last look, waits briefly for a writer's lock and, when the
-database cannot be read, keeps the last good state and says why.
+LUTE's Executor appends one execution when a Task ends and never changes it
+afterwards, so after the first read only what has a larger id than the last
+one seen needs reading.  Which layout a file holds is decided per file, and a
+file may hold both (an experiment that spans a LUTE upgrade): the per-Task
+tables of ``lute/io/db.py`` (:mod:`.lutedb_v1`) and the normalized tables of
+the v0.2 specification (:mod:`.lutedb_v2`).
+
+The file may sit on a network file system and another process may be writing
+it: the reader opens it with ``mode=ro``, asks SQLite (``PRAGMA data_version``)
+whether anything was committed since the last look, waits briefly for a
+writer's lock and, when the database cannot be read, keeps the last good state
+and says why.
 """
 
 from __future__ import annotations
@@ -16,83 +21,24 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote as url_quote
 
 from lute_model.problems import Problem
-from lute_model.results import PayloadInfo, TaskRun
-from lute_model.status import UnknownStatus, parse_status
+from lute_model.results import ExecutionDetails, TaskRun
+from lute_model.sources.db_common import SUMMARY_KEEP, quote
+from lute_model.sources.lutedb_v1 import V1Tables
+from lute_model.sources.lutedb_v2 import V2Executions
+
+__all__ = ["LAYOUT_NAMES", "SUMMARY_KEEP", "DbDelta", "LuteDbReader"]
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
-
-#: Columns every LUTE Task table has besides the flattened parameters.
-RESULT_COLUMNS = ("result.task_status", "result.summary", "result.payload", "result.impl_schemas")
-FIXED_COLUMNS = frozenset({"id", "timestamp", "gen_cfg_id", "exec_cfg_id", "valid_flag",
-                           *RESULT_COLUMNS})
-SHARED_TABLES = frozenset({"gen_cfg", "exec_cfg"})
 #: The identity of a file that was read before and is now gone or unreadable.
 _NO_FILE = (-1, -1)
-
-#: Summaries are free text that can be megabytes long; the state keeps this
-#: much of each (the whole is read on request).
-SUMMARY_KEEP = 16 * 1024
-#: Short text payloads are kept: some Tasks put their report path there.
-PAYLOAD_TEXT_KEEP = 4 * 1024
-#: A parameter value longer than this is kept as its first characters only.
-PARAMETER_KEEP = 2 * 1024
-
-
-def _text(value: Any) -> str:
-    """A stored value as text (summaries are TEXT, but a writer may have stored anything)."""
-    return value if isinstance(value, str) else ("" if value is None else str(value))
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-@dataclass
-class TableSchema:
-    """What we know of one Task table's columns."""
-
-    name: str
-    columns: list[str]
-    has_id: bool
-
-    @property
-    def parameter_columns(self) -> list[str]:
-        return [c for c in self.columns if c not in FIXED_COLUMNS]
-
-    def select_sql(self) -> str:
-        """One SELECT for new rows; columns a table lacks come back as NULL."""
-        have = set(self.columns)
-
-        def col(name: str, expr: str | None = None) -> str:
-            return (expr or _q(name)) if name in have else "NULL"
-
-        summary = _q("result.summary")
-        payload = _q("result.payload")
-        rowid = "id" if self.has_id else "rowid"
-        fields = [
-            rowid,
-            col("timestamp"),
-            col("gen_cfg_id"),
-            col("exec_cfg_id"),
-            col("result.task_status"),
-            col("result.summary", f"substr({summary}, 1, {SUMMARY_KEEP})"),
-            col("result.summary", f"length({summary})"),
-            col("result.payload", f"typeof({payload})"),
-            col("result.payload", f"length({payload})"),
-            col("result.payload", f"CASE WHEN typeof({payload}) = 'text' AND length({payload}) "
-                                  f"<= {PAYLOAD_TEXT_KEEP} THEN {payload} END"),
-            col("result.impl_schemas"),
-            col("valid_flag"),
-        ]
-        fields += [
-            f"CASE WHEN length({_q(c)}) > {PARAMETER_KEEP} "
-            f"THEN substr({_q(c)}, 1, {PARAMETER_KEEP}) ELSE {_q(c)} END"
-            for c in self.parameter_columns
-        ]
-        return f"SELECT {', '.join(fields)} FROM {_q(self.name)} WHERE {rowid} > ? ORDER BY {rowid}"
+#: How each layout is named to a person.
+LAYOUT_NAMES = {"v1": "LUTE's v1 layout (one table per Task)",
+                "v2": "LUTE's v2 layout (executions, results, config, ...)"}
+#: Unknown tables named in one problem, at most.
+_NAMED_AT_MOST = 5
 
 
 @dataclass
@@ -105,7 +51,10 @@ class DbDelta:
     reset: bool = False
     #: False when the database could not be read this time (busy, corrupt, gone).
     ok: bool = True
+    #: The Tasks with a v1 table (v2 Tasks appear as rows only).
     tables: list[str] = field(default_factory=list)
+    #: The layouts the file holds: "v1", "v2", both, or none.
+    layouts: list[str] = field(default_factory=list)
 
 
 class LuteDbReader:
@@ -118,11 +67,14 @@ class LuteDbReader:
         self._identity: tuple[int, int] | None = None
         self._data_version: int | None = None
         self._schema_version: int | None = None
-        self._schemas: dict[str, TableSchema] = {}
-        self._last_id: dict[str, int] = {}
-        self._gen_cfg: dict[int, dict[str, Any]] = {}
-        self._exec_cfg: dict[int, dict[str, Any]] = {}
+        self._v1 = V1Tables(str(self.path))
+        self._v2 = V2Executions(str(self.path))
         self._schema_problems: list[Problem] = []
+
+    @property
+    def layouts(self) -> list[str]:
+        """The layouts the file held at the last good read."""
+        return [part.layout for part in (self._v1, self._v2) if part.present]
 
     # -- opening -------------------------------------------------------------
 
@@ -147,7 +99,7 @@ class LuteDbReader:
         return None
 
     def _connect(self) -> sqlite3.Connection:
-        uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+        uri = f"file:{url_quote(str(self.path.resolve()))}?mode=ro"
         con = sqlite3.connect(uri, uri=True, timeout=self.busy_timeout,
                               isolation_level=None, check_same_thread=False)
         con.text_factory = lambda data: data.decode("utf-8", errors="replace")
@@ -163,10 +115,8 @@ class LuteDbReader:
     def _forget(self) -> None:
         self.close()
         self._data_version = self._schema_version = None
-        self._schemas.clear()
-        self._last_id.clear()
-        self._gen_cfg.clear()
-        self._exec_cfg.clear()
+        self._v1 = V1Tables(str(self.path))
+        self._v2 = V2Executions(str(self.path))
 
     def _forget_all_read(self) -> None:
         """Forget every row read: the next good read starts over and says so (``reset``),
@@ -221,130 +171,88 @@ class LuteDbReader:
         assert con is not None
         data_version = con.execute("PRAGMA data_version").fetchone()[0]
         if data_version == self._data_version:
-            return DbDelta(problems=list(self._schema_problems), tables=sorted(self._schemas))
+            return self._delta(problems=list(self._schema_problems))
         con.execute("BEGIN")
         try:
             schema_version = con.execute("PRAGMA schema_version").fetchone()[0]
             if schema_version != self._schema_version:
                 self._load_schemas()
                 self._schema_version = schema_version
-            self._read_shared("gen_cfg", self._gen_cfg)
-            self._read_shared("exec_cfg", self._exec_cfg)
-            delta = DbDelta(reset=reset, tables=sorted(self._schemas))
-            for schema in self._schemas.values():
-                self._read_table(schema, delta)
+            delta = self._delta(reset=reset)
+            found: list[str] = []
+            for part in (self._v1, self._v2):
+                part.read_new(con, delta.rows, found)
+            delta.problems += [self._problem(message) for message in found]
         finally:
             con.execute("COMMIT")
         self._data_version = data_version
         delta.problems[:0] = self._schema_problems
         return delta
 
+    def _delta(self, **fields: Any) -> DbDelta:
+        return DbDelta(tables=sorted(self._v1.tables), layouts=self.layouts, **fields)
+
     def _load_schemas(self) -> None:
+        """Which layouts the file holds, and what is odd about its tables."""
         con = self._con
         assert con is not None
-        self._schema_problems = []
-        names = [row[0] for row in con.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
-        schemas: dict[str, TableSchema] = {}
-        for name in names:
-            if name in SHARED_TABLES:
-                continue
-            info = con.execute(f"PRAGMA table_info({_q(name)})").fetchall()
-            columns = [row[1] for row in info]
-            if "result.task_status" not in columns:
-                self._schema_problems.append(self._problem(
-                    f"table {name!r} is not a LUTE Task table (no 'result.task_status' column);"
-                    " skipped."))
-                continue
-            missing = [c for c in ("gen_cfg_id", *RESULT_COLUMNS[1:]) if c not in columns]
-            if missing:
-                self._schema_problems.append(self._problem(
-                    f"Task table {name!r} lacks column(s) {', '.join(missing)}; shown as empty."))
-            schemas[name] = TableSchema(name, columns, has_id="id" in columns)
-        for name in SHARED_TABLES - set(names):
-            if schemas:
-                self._schema_problems.append(self._problem(
-                    f"table {name!r} is missing: runs and environments cannot be shown."))
-        self._schemas = schemas
-
-    def _read_shared(self, table: str, into: dict[int, dict[str, Any]]) -> None:
-        if table in SHARED_TABLES and not self._table_exists(table):
-            return
-        since = max(into, default=0)
-        cursor = self._con.execute(f"SELECT * FROM {table} WHERE id > ? ORDER BY id", (since,))
-        names = [d[0] for d in cursor.description]
-        for row in cursor:
-            record = dict(zip(names, row, strict=False))
-            into[record["id"]] = record
-
-    def _table_exists(self, table: str) -> bool:
-        return self._con.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
-        ).fetchone() is not None
-
-    def _read_table(self, schema: TableSchema, delta: DbDelta) -> None:
-        since = self._last_id.get(schema.name, 0)
-        try:
-            rows = self._con.execute(schema.select_sql(), (since,)).fetchall()
-        except sqlite3.DatabaseError as err:
-            if isinstance(err, sqlite3.OperationalError) and "locked" in str(err):
-                raise
-            delta.problems.append(self._problem(
-                f"Task table {schema.name!r} could not be read ({err}); its rows are not shown."))
-            return
-        params = schema.parameter_columns
-        unknown = 0
-        for row in rows:
-            run = self._run_row(schema.name, row, params, delta)
-            unknown += isinstance(run.status, UnknownStatus)
-            delta.rows.append(run)
-        if rows:
-            self._last_id[schema.name] = rows[-1][0]
-        if unknown:
-            delta.problems.append(self._problem(
-                f"{unknown} new row(s) of {schema.name!r} have a status that is not a TaskStatus;"
-                " shown as UNKNOWN."))
-
-    def _run_row(self, task: str, row: tuple, params: list[str], delta: DbDelta) -> TaskRun:
-        (rowid, timestamp, gen_id, exec_id, status, summary, summary_len, payload_kind,
-         payload_len, payload_text, schemas, valid) = row[:12]
-        gen = self._gen_cfg.get(gen_id, {})
-        return TaskRun(
-            task=task,
-            run="" if gen.get("run") is None else str(gen["run"]),
-            status=parse_status(status),
-            timestamp="" if timestamp is None else str(timestamp),
-            summary=_text(summary),
-            summary_size=summary_len or 0,
-            impl_schemas=schemas if schemas is None else str(schemas),
-            payload=PayloadInfo(payload_kind or "null", payload_len or 0, payload_text),
-            parameters=dict(zip(params, row[12:], strict=False)),
-            gen_cfg=gen,
-            exec_cfg=self._exec_cfg.get(exec_id, {}),
-            source=str(self.path),
-            rowid=rowid,
-            valid_flag=valid,
-        )
+        columns = _columns(con)
+        names = list(columns)
+        messages = self._v1.load_schema(columns) + self._v2.load_schema(columns)
+        strangers = sorted(set(names) - self._v1.claims(columns) - self._v2.claims(columns))
+        if strangers and not self.layouts:
+            shown = ", ".join(repr(n) for n in strangers[:_NAMED_AT_MOST])
+            more = f" and {len(strangers) - _NAMED_AT_MOST} more" if len(strangers) > \
+                _NAMED_AT_MOST else ""
+            messages.insert(0, (
+                "lute.db holds no LUTE results in a layout we know: neither Task tables with "
+                "a 'result.task_status' column (LUTE's v1 layout) nor an 'executions' table "
+                f"(its v2 layout); its tables are {shown}{more}."))
+        elif not self._v2.present:
+            # Beside v2 tables, a table we do not know is most likely a newer LUTE's: quiet.
+            messages += [f"table {name!r} is not a LUTE Task table (no 'result.task_status' "
+                         "column) nor a table of LUTE's v2 layout; skipped." for name in strangers]
+        self._schema_problems = [self._problem(message) for message in messages]
 
     # -- on request ----------------------------------------------------------
 
-    def read_value(self, task: str, rowid: int, column: str, limit: int | None = None) -> Any:
-        """One stored value, e.g. a whole summary or payload, read only when asked for.
+    def read_value(self, task: str, rowid: int, field: str, limit: int | None = None,
+                   layout: str = "v1") -> Any:
+        """One stored value, a whole ``"summary"`` or ``"payload"``, read only when asked for.
 
         ``limit`` bytes at most (a preview); raises ``KeyError`` for an unknown
-        table, column or row, and ``sqlite3`` errors when the file is unreadable.
+        table, field or row, and ``sqlite3`` errors when the file is unreadable.
         """
         con = self._connect()
         try:
-            columns = [r[1] for r in con.execute(f"PRAGMA table_info({_q(task)})")]
-            if column not in columns:
-                raise KeyError(f"{task}.{column}")
-            expr = _q(column) if limit is None else f"substr({_q(column)}, 1, {int(limit)})"
-            key = "id" if "id" in columns else "rowid"
-            sql = f"SELECT {expr} FROM {_q(task)} WHERE {key} = ?"
-            found = con.execute(sql, (rowid,)).fetchone()
+            part = self._v2_of(con) if layout == "v2" else self._v1
+            return part.read_value(con, task, rowid, field.removeprefix("result."), limit)
         finally:
             con.close()
-        if found is None:
-            raise KeyError(f"{task} row {rowid}")
-        return found[0]
+
+    def details(self, row: TaskRun) -> ExecutionDetails:
+        """Parameters, environment and Executor of a row: kept in a v1 row, read for v2."""
+        if row.layout != "v2":
+            return ExecutionDetails.of_v1_row(row)
+        con = self._connect()
+        try:
+            return self._v2_of(con).details(con, row)
+        finally:
+            con.close()
+
+    def _v2_of(self, con: sqlite3.Connection) -> V2Executions:
+        """The v2 tables as last read, or as they are now when the reader has not seen them
+        (a reader not refreshed yet, or one that starts over): never changes the reader."""
+        if self._v2.present:
+            return self._v2
+        fresh = V2Executions(str(self.path))
+        fresh.load_schema(_columns(con))
+        return fresh
+
+
+def _columns(con: sqlite3.Connection) -> dict[str, list[str]]:
+    """Every table of the file (SQLite's own left out) with its column names."""
+    names = [row[0] for row in con.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+    return {name: [row[1] for row in con.execute(f"PRAGMA table_info({quote(name)})")]
+            for name in names}

@@ -41,10 +41,10 @@ def test_example_folder_is_one_experiment(name):
 def test_folder_of_experiments_gives_each_child():
     experiments, problems = discover([DATA])
     assert problems == []
-    assert [e.name for e in experiments] == ["cxil1005322", "mfxp1001123"]
-    assert [e.databases for e in experiments] == [
-        [DATA / "cxil1005322" / "work_dir" / "lute.db"],
-        [DATA / "mfxp1001123" / "work_dir" / "lute.db"]]
+    names = ["cxil1005322", "mfxp1001123", "xcsl1004224"]
+    assert [e.name for e in experiments] == names
+    assert [e.databases for e in experiments] == [[DATA / n / "work_dir" / "lute.db"]
+                                                  for n in names]
 
 
 def test_experiment_name_comes_from_the_folder_even_when_given_as_dot(monkeypatch):

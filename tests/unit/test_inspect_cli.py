@@ -16,8 +16,9 @@ import pytest
 REPO = Path(__file__).parents[2]
 DATA = REPO / "tests" / "data"
 MANIFEST = json.loads((DATA / "MANIFEST.json").read_text(encoding="utf-8"))["examples"]
-EXPECTED_ROWS = {"cxil1005322": 31, "mfxp1001123": 17}
-EXPECTED_PAGES = {"cxil1005322": 14, "mfxp1001123": 8}
+#: Every execution: rows of v1 Task tables and v2 executions alike (xcsl1004224: 13 + 18).
+EXPECTED_ROWS = {"cxil1005322": 31, "mfxp1001123": 17, "xcsl1004224": 31}
+EXPECTED_PAGES = {"cxil1005322": 14, "mfxp1001123": 8, "xcsl1004224": 9}
 
 EXPERIMENT_KEYS = {"name", "databases", "summary_dir", "tasks", "pages", "problems"}
 TASK_KEYS = {"task", "run", "status", "timestamp", "summary", "impl_schemas"}
@@ -110,7 +111,7 @@ def test_inspect_json_of_a_folder_of_experiments(tmp_path):
     assert _tree_state(root) == before
     assert set(document) >= {"experiments"}
     experiments = document["experiments"]
-    assert [e["name"] for e in experiments] == ["cxil1005322", "mfxp1001123"]
+    assert [e["name"] for e in experiments] == sorted(MANIFEST)
     for experiment in experiments:
         _check_example(experiment["name"], experiment, root / experiment["name"])
 

@@ -94,9 +94,10 @@ def test_unknown_status_refuses_to_become_a_lute_result():
         ours.to_lute(LuteTaskResult, LuteTaskStatus)
 
 
-def test_task_result_from_lute_turns_a_non_string_summary_into_text():
+def test_task_result_from_lute_keeps_a_summary_of_any_type():
+    """LUTE 2025 on types ``TaskResult.summary`` as Any: a dict stays a dict."""
     ours = TaskResult.from_lute(_lute_result(summary={"hits": 3}))
-    assert ours.summary == "{'hits': 3}"
+    assert ours.summary == {"hits": 3}
 
 
 def _lute_analysis(status: LuteTaskStatus = LuteTaskStatus.COMPLETED) -> LuteDescribedAnalysis:

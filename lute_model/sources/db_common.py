@@ -1,0 +1,59 @@
+"""What both of LUTE's database layouts share: how much of a value the state keeps,
+and the SQL that sizes a summary or payload without loading it.
+
+LUTE wrote one table per Task until 2025 ("v1", ``lute/io/db.py``) and a
+normalized layout since ("v2", database specification v0.2, ``executions`` at
+its spine).  Both store a free-text summary and a payload of any size; the
+reader of each layout keeps the same bounded part of them, so the state of a
+large experiment stays small whichever LUTE wrote it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+#: Summaries are free text that can be megabytes long; the state keeps this
+#: much of each (the whole is read on request).
+SUMMARY_KEEP = 16 * 1024
+#: Short text payloads are kept: some Tasks put their report path there.
+PAYLOAD_TEXT_KEEP = 4 * 1024
+#: A parameter value longer than this is kept as its first characters only.
+PARAMETER_KEEP = 2 * 1024
+
+
+def quote(name: str) -> str:
+    """An SQL identifier, whatever characters a Task or column name holds."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def summary_sql(expr: str) -> list[str]:
+    """The kept start of a summary and its full length (two result columns)."""
+    return [f"substr({expr}, 1, {SUMMARY_KEEP})", f"length({expr})"]
+
+
+def payload_sql(expr: str) -> list[str]:
+    """A payload's storage class, its size and, when it is short text, the text itself."""
+    return [f"typeof({expr})", f"length({expr})",
+            f"CASE WHEN typeof({expr}) = 'text' AND length({expr}) <= {PAYLOAD_TEXT_KEEP} "
+            f"THEN {expr} END"]
+
+
+def capped_sql(expr: str) -> str:
+    """A parameter value, cut to :data:`PARAMETER_KEEP` characters when longer."""
+    return (f"CASE WHEN length({expr}) > {PARAMETER_KEEP} "
+            f"THEN substr({expr}, 1, {PARAMETER_KEEP}) ELSE {expr} END")
+
+
+def read_new_rows(con: sqlite3.Connection, table: str, into: dict[int, dict[str, Any]]) -> None:
+    """New rows of a table LUTE only appends to (``gen_cfg``, ``config``, ...), keyed by id.
+
+    Reads what has an id above the largest one kept: the cost of a refresh is
+    the number of new rows, not the size of the table.
+    """
+    cursor = con.execute(f"SELECT * FROM {quote(table)} WHERE id > ? ORDER BY id",
+                         (max(into, default=0),))
+    names = [d[0] for d in cursor.description]
+    for row in cursor:
+        record = dict(zip(names, row, strict=False))
+        into[record["id"]] = record
