@@ -8,14 +8,11 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from types import SimpleNamespace
-from typing import ClassVar
 
 import pytest
 
 from lute_model.discovery import discover
 from lute_model.experiment import Experiment
-from lute_model.lute_hooks import attach_status_journal
 from lute_model.lute_schema import record_task
 from lute_model.sources.journal import JOURNAL_NAME, JournalReader, append_event, event_line
 from lute_model.status import TaskStatus
@@ -121,60 +118,6 @@ def test_a_task_seen_only_in_the_journal_gets_a_column(example_copy):
     append_event(folder / "work_dir" / JOURNAL_NAME, task="NewTask", run="37", status="RUNNING")
     change = experiment.refresh()
     assert change.new_tasks == ["NewTask"] and experiment.tasks[-1] == "NewTask"
-
-
-class _FakeExecutor:
-    """An object with LUTE's Executor hook interface (``Hooks`` and ``add_hook``)."""
-
-    SIGNALS: ClassVar[set[str]] = {
-        "TASK_STARTED", "TASK_FAILED", "TASK_STOPPED", "TASK_DONE", "TASK_CANCELLED",
-        "TASK_RESULT", "TASK_LOG", "NO_PICKLE_MODE"}
-
-    def __init__(self, work_dir: Path) -> None:
-        class Hooks:
-            def task_started(self, msg, proc=None): ...
-            def task_failed(self, msg, proc=None): ...
-            def task_stopped(self, msg, proc=None): ...
-            def task_done(self, msg, proc=None): ...
-            def task_cancelled(self, msg, proc=None): ...
-            def task_result(self, msg, proc=None):
-                return True
-
-        self.Hooks = Hooks
-        self.elog: list[str] = []
-        self._work_dir = work_dir
-        self._analysis_desc = SimpleNamespace(
-            task_result=SimpleNamespace(task_name="FindPeaksPyAlgos",
-                                        task_status=TaskStatus.PENDING),
-            task_parameters=None)
-
-    def add_hook(self, event, hook):
-        if event.upper() in self.SIGNALS:
-            setattr(self.Hooks, event.lower(), hook)
-
-    def run_task(self, fail: bool) -> None:
-        """What LUTE's execute_task does with its hooks, in order."""
-        config = SimpleNamespace(work_dir=str(self._work_dir), run="12", experiment="mfxp1001123")
-        self._analysis_desc.task_parameters = SimpleNamespace(lute_config=config)
-        self.Hooks.task_started(self, SimpleNamespace(contents=None), None)
-        if fail:
-            self.Hooks.task_failed(self, SimpleNamespace(contents=None))
-            return
-        result = SimpleNamespace(task_status=TaskStatus.COMPLETED, summary="ok")
-        assert self.Hooks.task_result(self, SimpleNamespace(contents=result), None) is True
-
-
-@pytest.mark.parametrize("fail", [False, True])
-def test_executor_hooks_write_a_whole_task_to_the_journal(tmp_path: Path, fail: bool):
-    executor = _FakeExecutor(tmp_path)
-    attach_status_journal(executor)
-    attach_status_journal(executor)  # twice: still one event per change
-    executor.run_task(fail)
-    lines = [json.loads(x) for x in (tmp_path / JOURNAL_NAME).read_text().splitlines()]
-    assert [e["status"] for e in lines] == ["RUNNING", "FAILED" if fail else "COMPLETED"]
-    assert {e["task"] for e in lines} == {"FindPeaksPyAlgos"}
-    assert {e["run"] for e in lines} == {"12"}
-    assert {e["experiment"] for e in lines} == {"mfxp1001123"}
 
 
 def test_emit_command_appends_beside_the_database(example_copy):
