@@ -61,6 +61,9 @@ def _print_table(experiment: Experiment, color: bool, out=sys.stdout) -> None:
     tabs = len({p.tab for p in pages})
     print(f"  summary pages: {len(pages)} in {tabs} tabs ({empty} empty, {orphans} without a "
           "database row)", file=out)
+    for path, layouts in sorted(experiment.layouts.items()):
+        read_as = f"LUTE's {' + '.join(layouts)} database layout" if layouts else "no LUTE layout"
+        print(f"  {path}: read as {read_as}", file=out)
     for problem in experiment.problems:
         print(f"  problem: {problem.path}: {problem.message}", file=out)
 

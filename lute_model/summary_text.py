@@ -4,10 +4,13 @@ LUTE joins a dict as ``k1: v1;k2: v2``, a list of dicts and plots as a
 ``;``-joined mix of pairs and absolute ``report.html`` paths, and keeps a plain
 string verbatim (newlines included).  Values may themselves contain ``;`` or
 ``: ``, so splitting is a best effort and the raw text is always kept too.
+Since 2025 a summary may be any object; one that was stored as JSON (a dict,
+or a list of dicts and paths) is read as the pairs and paths it holds.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -26,6 +29,9 @@ class SummaryItem:
 
 def split_summary(text: str) -> list[SummaryItem]:
     """The pieces of a summary, in order; pieces that are neither pair nor path are text."""
+    found = _json_items(text)
+    if found is not None:
+        return found
     items: list[SummaryItem] = []
     for piece in text.split(";"):
         if _PATH.match(piece):
@@ -42,13 +48,43 @@ def split_summary(text: str) -> list[SummaryItem]:
     return items
 
 
+def _json_items(text: str) -> list[SummaryItem] | None:
+    """A summary stored as a JSON object or array, as pairs, paths and text; else None."""
+    if not text.lstrip().startswith(("{", "[")):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    parts = value if isinstance(value, list) else [value]
+    if not any(isinstance(part, (dict, str)) for part in parts):
+        return None  # numbers (a printed array): the text says it best
+    items: list[SummaryItem] = []
+    for part in parts:
+        if isinstance(part, dict):
+            items += [SummaryItem("pair", str(key)[:_KEY_MAX], _scalar(item))
+                      for key, item in part.items()]
+        elif isinstance(part, str) and _PATH.match(part):
+            items.append(SummaryItem("report", value=part.strip()))
+        else:
+            items.append(SummaryItem("text", value=_scalar(part)))
+    return items
+
+
+def _scalar(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
 def report_paths(*texts: str | None) -> list[str]:
     """Every absolute ``.../report.html`` path in the given summaries or payloads."""
     found: list[str] = []
     for text in texts:
         if not text:
             continue
-        for piece in text.split(";"):
+        items = _json_items(text)
+        pieces = text.split(";") if items is None else [
+            item.value for item in items if item.kind == "report"]
+        for piece in pieces:
             match = _PATH.match(piece)
             if match and match.group(1) not in found:
                 found.append(match.group(1))

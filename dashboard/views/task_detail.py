@@ -11,7 +11,6 @@ session's event loop, while the section shows ``loading``.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from typing import Any
 
@@ -19,8 +18,10 @@ import panel as pn
 import param
 
 from dashboard.session import SessionState, subscribe
+from dashboard.views.detail_parts import html, kv_table, section, size_text
+from dashboard.views.execution_details import ExecutionDetailView
 from dashboard.views.live import Elapsed, started_at
-from dashboard.views.markup import badge, esc, status_css
+from dashboard.views.markup import badge, esc
 from dashboard.views.report_frame import report_url
 from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.payloads import PayloadPreview, preview
@@ -33,101 +34,10 @@ PAYLOAD_MAX = 50 * 1024 * 1024
 PAYLOAD_PEEK = 1024 * 1024
 #: Characters of a payload (or its JSON) put on screen.
 PAYLOAD_SHOW = 20_000
+#: How each database layout is named in the overview.
+LAYOUT_WORDS = {"v1": "lute.db, a row of its Task table (LUTE's v1 layout)",
+                "v2": "lute.db, an execution (LUTE's v2 layout)"}
 EMPTY_TEXT = "Click a cell in the grid or a row in the table to see a Task execution here."
-
-DETAIL_CSS = """
-.kv { border-collapse: collapse; font-size: 13px; margin: 2px 0 6px 0; }
-.kv th { text-align: left; font-weight: 600; padding: 2px 12px 2px 0; vertical-align: top;
-         opacity: .75; white-space: nowrap; }
-.kv td { padding: 2px 0; vertical-align: top; word-break: break-word; white-space: pre-wrap; }
-.mono, pre.summary { font-family: ui-monospace, Menlo, Consolas, monospace; }
-pre.summary { white-space: pre-wrap; background: rgba(127,127,127,.12); padding: 6px 8px;
-              margin: 4px 0;
-              border-radius: 4px; max-height: 24em; overflow: auto; }
-h3.title { display: inline-block; margin: 0 12px 4px 0; font-size: 1.2em; }
-.muted { opacity: .7; font-size: 0.9em; }
-.note { color: #b35c00; font-size: 0.9em; }
-a { word-break: break-all; }
-ul.links { margin: 2px 0; padding-left: 18px; }
-"""
-
-_NAME_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-
-
-def nest_parameters(flat: dict[str, Any]) -> dict[str, Any]:
-    """LUTE's flattened parameter names (``a.b``, ``x[0]``) back into nested dicts and lists.
-
-    A name that clashes with another (a leaf where a branch also exists, which
-    ``ALTER TABLE`` history can produce) is listed apart, under its flat name.
-    """
-    tree: dict[Any, Any] = {}
-    clashes: dict[str, Any] = {}
-    for name, value in flat.items():
-        parts = [int(index) if index else key for key, index in _NAME_PART.findall(name)]
-        if not parts or not _place(tree, parts, _json_value(value)):
-            clashes[name] = _json_value(value)
-    nested = _lists(tree)
-    if clashes:
-        nested["(clashing names)"] = clashes
-    return nested
-
-
-def _place(tree: dict, parts: list[Any], value: Any) -> bool:
-    node = tree
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-        if not isinstance(node, dict):
-            return False
-    if parts[-1] in node:
-        return False
-    node[parts[-1]] = value
-    return True
-
-
-def _lists(node: Any) -> Any:
-    """Dicts keyed 0..n-1 (from ``x[i]`` names) become lists again."""
-    if not isinstance(node, dict):
-        return node
-    items = {key: _lists(value) for key, value in node.items()}
-    indexed = all(isinstance(key, int) for key in items)
-    if items and indexed and sorted(items) == list(range(len(items))):
-        return [items[i] for i in range(len(items))]
-    return {str(key): value for key, value in items.items()}
-
-
-def _json_value(value: Any) -> Any:
-    """A parameter as JSON can show it: BLOB columns hold bytes."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return f"<{len(value)} bytes>"
-    return value
-
-
-def _size(n: int) -> str:
-    """Bytes in words a person reads at a glance, exact count kept."""
-    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit} ({n:,} bytes)"
-    return f"{n:,} bytes"
-
-
-def _table(pairs: list[tuple[str, Any]], mono: bool = False) -> str:
-    """A key | value table; both sides escaped."""
-    cls = ' class="mono"' if mono else ""
-    rows = "".join(f"<tr><th>{esc(k)}</th><td{cls}>{esc(v)}</td></tr>" for k, v in pairs)
-    return f'<table class="kv">{rows}</table>'
-
-
-def _html(text: str, **params: Any) -> pn.pane.HTML:
-    """Markup we built from escaped parts, with the badge and detail CSS in its shadow root."""
-    params.setdefault("margin", (0, 10))
-    return pn.pane.HTML(text, stylesheets=[status_css(), DETAIL_CSS], **params)
-
-
-def _section(title: str, *objects: Any) -> pn.Column:
-    return pn.Column(pn.pane.HTML(f"<h4 style='margin:10px 0 2px 0'>{esc(title)}</h4>",
-                                  margin=(0, 10)),
-                     *objects, sizing_mode="stretch_width")
-
 
 class TaskDetail(pn.viewable.Viewer):
     """The chosen Task execution, read-only; links lead to its summary pages."""
@@ -165,10 +75,10 @@ class TaskDetail(pn.viewable.Viewer):
     def _render(self) -> None:
         self._row = row = self._chosen()
         if not self.session.task:
-            self._body.objects = [_html(f'<p class="muted">{esc(EMPTY_TEXT)}</p>')]
+            self._body.objects = [html(f'<p class="muted">{esc(EMPTY_TEXT)}</p>')]
             return
         if row is None:
-            self._body.objects = [self._header(None), _html(
+            self._body.objects = [self._header(None), html(
                 f"<p>No execution of {esc(self.session.task)} for run "
                 f"{esc(self.session.run)} in this experiment.</p>")]
             return
@@ -176,8 +86,8 @@ class TaskDetail(pn.viewable.Viewer):
         self._body.objects = [
             self._header(row), self._live(row), self._overview(row), self._history(row),
             self._summary(row),
-            _section("Summary pages of this run", self._pages), self._parameters(row),
-            self._environment(row), self._payload(row),
+            section("Summary pages of this run", self._pages),
+            *ExecutionDetailView(self.experiment, row).sections, self._payload(row),
         ]
 
     # -- sections ----------------------------------------------------------------
@@ -188,7 +98,7 @@ class TaskDetail(pn.viewable.Viewer):
         close = pn.widgets.Button(label="✕ Close", color="light", width=90,
                                   description="Close this detail")
         close.on_click(lambda _event: self.session.param.update(task="", run=""))
-        return pn.Row(_html(f'<h3 class="title">{esc(title)}</h3>{status}'), pn.layout.HSpacer(),
+        return pn.Row(html(f'<h3 class="title">{esc(title)}</h3>{status}'), pn.layout.HSpacer(),
                       close, sizing_mode="stretch_width")
 
     def _live(self, row: TaskRun) -> pn.viewable.Viewable:
@@ -196,7 +106,7 @@ class TaskDetail(pn.viewable.Viewer):
         if row.rowid is not None:
             return pn.Column()
         since = f"{row.status.name.lower()} since {row.timestamp[:19]} UTC — reported live by "
-        parts: list[Any] = [_html(f'<p class="note">{esc(since)}the status journal; the '
+        parts: list[Any] = [html(f'<p class="note">{esc(since)}the status journal; the '
                                   "database row comes when the Task ends.</p>")]
         if row.status is TaskStatus.RUNNING:
             timeout = self.experiment.timeout_of(row)
@@ -204,7 +114,7 @@ class TaskDetail(pn.viewable.Viewer):
             clock = Elapsed(since=started_at(row), server_now=time.time())
             warning = (f"<b style='color:#D55E00'>overdue: longer than its task_timeout "
                        f"({timeout:g} s)</b>" if late and timeout else "")
-            parts.append(pn.Row(_html("running for"), clock, _html(warning), margin=(0, 10)))
+            parts.append(pn.Row(html("running for"), clock, html(warning), margin=(0, 10)))
         return pn.Column(*parts, sizing_mode="stretch_width")
 
     def _overview(self, row: TaskRun) -> pn.pane.HTML:
@@ -216,8 +126,11 @@ class TaskDetail(pn.viewable.Viewer):
                  ("configuration", gen.get("title", "–")), ("date", gen.get("date", "–")),
                  ("LUTE version", gen.get("lute_version", "–")),
                  ("Task timeout", "–" if timeout is None else f"{timeout} s"),
-                 ("implements", row.impl_schemas or "–")]
-        return _html(_table(pairs))
+                 ("implements", row.impl_schemas or "–"),
+                 ("stored as", LAYOUT_WORDS.get(row.layout, "the status journal"))]
+        if row.parameter_type:
+            pairs.append(("parameters type", row.parameter_type))
+        return html(kv_table(pairs))
 
     def _history(self, row: TaskRun) -> pn.Column:
         tries = self.experiment.history(row.task, row.run_key)
@@ -227,32 +140,32 @@ class TaskDetail(pn.viewable.Viewer):
             f"<tr><td>{esc(t.timestamp)}</td><td>{badge(t.status)}</td>"
             f"<td>{esc(first_line(t.summary, 80))}{' ← shown' if t is row else ''}</td></tr>"
             for t in tries)
-        return _section(f"Tries ({len(tries)})", _html(f'<table class="kv">{items}</table>'))
+        return section(f"Tries ({len(tries)})", html(f'<table class="kv">{items}</table>'))
 
     def _summary(self, row: TaskRun) -> pn.Column:
         content = pn.Column(self._summary_pane(row.summary), sizing_mode="stretch_width")
         parts: list[Any] = [content]
         if row.summary_size > len(row.summary):
-            more = pn.widgets.Button(label=f"Show whole summary ({_size(row.summary_size)})",
+            more = pn.widgets.Button(label=f"Show whole summary ({size_text(row.summary_size)})",
                                      color="default", width=280)
             async def show_whole(_event: Any) -> None:
                 await self._load_whole_summary(row, content, more)
 
             more.on_click(show_whole)
-            parts = [_html(f'<p class="note">Summary cut at {len(row.summary):,} of '
+            parts = [html(f'<p class="note">Summary cut at {len(row.summary):,} of '
                            f"{row.summary_size:,} characters.</p>"), more, *parts]
-        return _section("Summary", *parts, self._reports)
+        return section("Summary", *parts, self._reports)
 
     def _summary_pane(self, text: str) -> pn.pane.HTML:
         """``key: value`` pairs as a table, other text in a ``<pre>``; report paths go elsewhere."""
         if not text.strip():
-            return _html('<p class="muted">(no summary)</p>')
+            return html('<p class="muted">(no summary)</p>')
         items = split_summary(text)
         pairs = [(item.key, item.value) for item in items if item.kind == "pair"]
-        html = _table(pairs) if pairs else ""
-        html += "".join(f'<pre class="summary">{esc(item.value.strip())}</pre>'
-                        for item in items if item.kind == "text")
-        return _html(html or '<p class="muted">(only report paths)</p>')
+        markup = kv_table(pairs) if pairs else ""
+        markup += "".join(f'<pre class="summary">{esc(item.value.strip())}</pre>'
+                          for item in items if item.kind == "text")
+        return html(markup or '<p class="muted">(only report paths)</p>')
 
     async def _load_whole_summary(self, row: TaskRun, content: pn.Column,
                                   button: pn.widgets.Button) -> None:
@@ -262,7 +175,7 @@ class TaskDetail(pn.viewable.Viewer):
             content.objects = [self._summary_pane("" if whole is None else str(whole))]
             button.visible = False
         except Exception as err:  # unreadable database: say so, keep the cut summary
-            content.objects = [*content.objects, _html(
+            content.objects = [*content.objects, html(
                 f'<p class="note">Could not read the whole summary: {esc(err)}</p>')]
         finally:
             content.loading = False
@@ -272,23 +185,24 @@ class TaskDetail(pn.viewable.Viewer):
         reader = self.experiment.reader_for(row)
         if reader is None or row.rowid is None:
             raise LookupError("this execution has no database row to read from")
-        return await asyncio.to_thread(reader.read_value, row.task, row.rowid, column, limit)
+        return await asyncio.to_thread(reader.read_value, row.task, row.rowid, column, limit,
+                                       row.layout)
 
     def _fill_links(self, row: TaskRun) -> None:
         """Report links of the row's summary and payload, and the pages of its run."""
         paths = report_paths(row.summary, row.payload.text)
-        self._reports.objects = ([_section("Reports named by this execution")]
+        self._reports.objects = ([section("Reports named by this execution")]
                                  + [self._report_link(path) for path in paths]) if paths else []
         named = {self.experiment.display_name_for(p) for p in paths} - {None}
         pages = [name for name, page in self.experiment.pages.items()
                  if page.run == row.run_key or name in named]
         self._pages.objects = [self._page_link(name) for name in sorted(pages)] or [
-            _html('<p class="muted">No summary pages for this run.</p>')]
+            html('<p class="muted">No summary pages for this run.</p>')]
 
     def _report_link(self, path: str) -> pn.Row:
         name = self.experiment.display_name_for(path)
         if name is None:
-            return pn.Row(_html(f'<span class="mono">{esc(path)}</span> <span class="note">'
+            return pn.Row(html(f'<span class="mono">{esc(path)}</span> <span class="note">'
                                 "(not in this experiment's summary folder)</span>"))
         return self._page_link(name, label=path)
 
@@ -297,10 +211,10 @@ class TaskDetail(pn.viewable.Viewer):
         page = self.experiment.pages.get(name)
         text = esc(label or name)
         if page is None:
-            return pn.Row(_html(f'{text} <span class="note">(page not found)</span>'))
+            return pn.Row(html(f'{text} <span class="note">(page not found)</span>'))
         note = ' <span class="note">(empty page)</span>' if page.empty else ""
         url = report_url(self.session.prefix, self.experiment.name, name)
-        link = _html(f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">'
+        link = html(f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">'
                      f"{text}</a>{note}", margin=(4, 10), sizing_mode="stretch_width")
         browse = pn.widgets.Button(label="open in summary browser", color="primary",
                                    variant="outline", width=190, height=30,
@@ -308,41 +222,24 @@ class TaskDetail(pn.viewable.Viewer):
         browse.on_click(lambda _event: self.session.param.update(view="summary", page=name))
         return pn.Column(link, browse, sizing_mode="stretch_width")
 
-    def _parameters(self, row: TaskRun) -> pn.Column:
-        if not row.parameters:
-            return _section("Parameters", _html('<p class="muted">(none stored)</p>'))
-        tree = pn.pane.JSON(nest_parameters(row.parameters), depth=1, name="parameters",
-                            sizing_mode="stretch_width", margin=(0, 10),
-                            styles={"overflow-x": "auto"})
-        return _section("Parameters", tree)
-
-    def _environment(self, row: TaskRun) -> pn.Column:
-        cfg = row.exec_cfg
-        env = [pair.partition("=") for pair in str(cfg.get("env") or "").split(";") if pair]
-        communicators = [c for c in str(cfg.get("communicator_desc") or "").split(";") if c]
-        html = _table([(key, value) for key, _, value in env], mono=True) if env else ""
-        html += _table([("poll interval", f"{cfg.get('poll_interval', '–')} s"),
-                        ("communicators", "; ".join(communicators) or "–")])
-        return _section("Environment", _html(html))
-
     def _payload(self, row: TaskRun) -> pn.Column:
         size = row.payload.size
         if size == 0:
-            return _section("Payload", _html('<p class="muted">(no payload)</p>'))
+            return section("Payload", html('<p class="muted">(no payload)</p>'))
         result = pn.Column(sizing_mode="stretch_width")
         too_big = size > PAYLOAD_MAX
-        label = (f"Load the first {_size(PAYLOAD_PEEK)} only" if too_big
+        label = (f"Load the first {size_text(PAYLOAD_PEEK)} only" if too_big
                  else f"Load payload ({size:,} bytes)")
         load = pn.widgets.Button(label=label, color="primary", width=300)
         async def load_payload(_event: Any) -> None:
             await self._load_payload(row, result, load, too_big)
 
         load.on_click(load_payload)
-        intro = f"{esc(row.payload.kind)}, {esc(_size(size))}."
+        intro = f"{esc(row.payload.kind)}, {esc(size_text(size))}."
         if too_big:
             intro += (" Too large to load here whole (over "
                       f"{PAYLOAD_MAX // (1 << 20)} MB); you can look at its beginning.")
-        return _section("Payload", _html(f"<p>{intro}</p>"), load, result)
+        return section("Payload", html(f"<p>{intro}</p>"), load, result)
 
     async def _load_payload(self, row: TaskRun, result: pn.Column, button: pn.widgets.Button,
                             peek: bool) -> None:
@@ -353,13 +250,13 @@ class TaskDetail(pn.viewable.Viewer):
             result.objects = self._payload_panes(shown)
             button.visible = False
         except Exception as err:  # unreadable database: say so and let them try again
-            result.objects = [_html(f'<p class="note">Could not read the payload: {esc(err)}</p>')]
+            result.objects = [html(f'<p class="note">Could not read the payload: {esc(err)}</p>')]
             button.disabled = False
         finally:
             result.loading = False
 
     def _payload_panes(self, shown: PayloadPreview) -> list[Any]:
-        panes: list[Any] = [_html(f'<p class="muted">{esc(shown.note)}</p>')] if shown.note else []
+        panes: list[Any] = [html(f'<p class="muted">{esc(shown.note)}</p>')] if shown.note else []
         if shown.array is not None:
             a = shown.array
             pairs = [("values (float64)", f"{a.count:,}"),
@@ -368,12 +265,12 @@ class TaskDetail(pn.viewable.Viewer):
                      ("max", "–" if a.maximum is None else f"{a.maximum:.6g}"),
                      ("mean", "–" if a.mean is None else f"{a.mean:.6g}"),
                      ("first values", ", ".join(f"{v:.6g}" for v in a.first))]
-            panes.append(_html(_table(pairs), css_classes=["payload-array"]))
+            panes.append(html(kv_table(pairs), css_classes=["payload-array"]))
         elif shown.json is not None:
-            panes.append(_html(f'<pre class="summary">{esc(shown.json)}</pre>'))
+            panes.append(html(f'<pre class="summary">{esc(shown.json)}</pre>'))
         elif shown.text:
             cut = "\n…" if shown.truncated else ""
-            panes.append(_html(f'<pre class="summary">{esc(shown.text)}{cut}</pre>'))
+            panes.append(html(f'<pre class="summary">{esc(shown.text)}{cut}</pre>'))
         panes.extend(self._report_link(path) for path in shown.reports)
         return panes
 

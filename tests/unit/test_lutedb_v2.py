@@ -19,6 +19,7 @@ from lute_model.lute_schema_v2 import insert_execution, insert_placeholder
 from lute_model.results import run_key
 from lute_model.sources.lutedb import LuteDbReader
 from lute_model.status import TaskStatus, UnknownStatus
+from lute_model.summary_text import report_paths, split_summary
 
 DATA = Path(__file__).parents[1] / "data"
 EXAMPLE = "xcsl1004224"
@@ -264,3 +265,15 @@ def test_a_database_of_neither_layout_is_one_clear_problem(tmp_path: Path):
     (problem,) = delta.problems
     assert "no LUTE results in a layout we know" in problem.message
     assert "and 2 more" in problem.message
+
+
+def test_a_summary_stored_as_json_reads_as_its_pairs_and_paths():
+    """LUTE 2025 on types a summary as Any; one stored as JSON shows as key/value."""
+    text = json.dumps([{"Hit rate": 0.16, "Rsplit": [1.08, 0.92]},
+                       "/sdf/data/lcls/ds/mfx/mfx1/stats/summary/r5/powders/report.html"])
+    items = split_summary(text)
+    assert [(i.kind, i.key, i.value) for i in items] == [
+        ("pair", "Hit rate", "0.16"), ("pair", "Rsplit", "[1.08, 0.92]"),
+        ("report", "", "/sdf/data/lcls/ds/mfx/mfx1/stats/summary/r5/powders/report.html")]
+    assert report_paths(text) == [items[-1].value]
+    assert [i.kind for i in split_summary("[1.0, 2.0]")] == ["text"]  # numbers stay text
