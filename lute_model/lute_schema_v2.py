@@ -65,6 +65,9 @@ VERSION_SPECIFIERS = {"NONE": 0, "LUTE_VERSION": 1, "GIT_SHA": 2, "GIT_DIFF": 4}
 
 def create_tables(con: sqlite3.Connection, newer: bool = False) -> None:
     """The v2 tables (idempotent), with ``base_schema`` filled as LUTE fills it."""
+    exists = con.execute("SELECT 1 FROM sqlite_master WHERE name = 'executions'").fetchone()
+    if exists and not newer:
+        return
     con.executescript(_TABLES)
     con.executemany("INSERT OR IGNORE INTO base_schema (id, name) VALUES (?, ?)",
                     [(member.value, member.name) for member in BaseSchema])
