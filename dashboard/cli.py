@@ -87,7 +87,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from lute_model.demo import build_demo, run_live
 
     root = Path(args.dir)
-    demo = build_demo(root, runs=args.runs)
+    demo = build_demo(root, runs=args.runs, layout=args.db_layout)
     print(f"demo experiment in {root}", flush=True)
     if args.live:
         with contextlib.suppress(KeyboardInterrupt):
@@ -97,7 +97,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 0
     # The demo's writer is a process of its own, as LUTE is: the server only reads.
     writer = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "demo", str(root),
-                               "--live", "--interval", str(args.interval)])
+                               "--live", "--interval", str(args.interval),
+                               "--db-layout", args.db_layout])
     try:
         serve_args = build_parser().parse_args(["serve", str(root), "--port", str(args.port)])
         return cmd_serve(serve_args)
@@ -158,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--serve", action="store_true",
                       help="serve the dashboard on it while it runs live")
     demo.add_argument("--port", type=int, default=5006)
+    demo.add_argument("--db-layout", choices=("v2", "v1"), default="v2",
+                      help="store executions in LUTE's v2 layout (current LUTE, the default) "
+                           "or its v1 layout (one table per Task, LUTE until 2025)")
     demo.set_defaults(func=cmd_demo)
 
     emit = commands.add_parser("emit", help="append a Task status event to the journal")

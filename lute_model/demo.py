@@ -2,8 +2,9 @@
 
 The dashboard must be shown, tested and developed without a beamline.  This
 module writes what LUTE leaves after a serial femtosecond crystallography (SFX)
-beamtime: ``DIR/work_dir/lute.db`` with one row per Task execution (through
-:func:`lute_model.lute_schema.record_task`, LUTE's schema) and
+beamtime: ``DIR/work_dir/lute.db`` with one execution per Task run (through
+:func:`lute_model.lute_schema.record_task`, in LUTE's v2 layout as current
+LUTE writes it, or its v1 layout as LUTE wrote it until 2025) and
 ``DIR/stats/summary/<display_name>/report.html`` pages (through
 :meth:`ElogSummaryPlots.save`).  The history holds the oddities LUTE produces
 in normal use, so that every view meets them before a real experiment does:
@@ -16,6 +17,7 @@ at a time, writing the database only when a Task ends, as LUTE's Executor does.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from datetime import datetime, timedelta, timezone
@@ -139,8 +141,9 @@ class DemoExperiment:
     after the experiment), its hutch the name's first three letters.
     """
 
-    def __init__(self, root: Path, seed: int = 0) -> None:
+    def __init__(self, root: Path, seed: int = 0, layout: str = "v2") -> None:
         self.root = Path(root)
+        self.layout = layout
         self.experiment = self.root.name
         self.hutch = self.experiment[:3]
         self.facility = f"/sdf/data/lcls/ds/{self.hutch}/{self.experiment}"
@@ -196,7 +199,8 @@ class DemoExperiment:
             parameters=self.parameters(task, run, second_pass),
             experiment=self.experiment, title=SECOND_PASS_TITLE if second_pass else TITLE,
             date=self.config_date, task_timeout=TASK_TIMEOUT,
-            env=self._env(task, second_pass), timestamp=_db_time(moment),
+            env=self._env(task, second_pass), timestamp=_db_time(moment), layout=self.layout,
+            executor="MPIExecutor" if task in SFX_CHAIN else "Executor",
         )
         return outcome
 
@@ -222,14 +226,16 @@ class DemoExperiment:
         }
 
     def _last_run_in_db(self) -> int:
-        """The highest run already in ``gen_cfg`` (0 for a new folder), to resume a demo."""
+        """The highest run already stored, in either layout's header table (0 for a new
+        folder), to resume a demo."""
         if not self.db_path.exists():
             return 0
         con = sqlite3.connect(f"{self.db_path.resolve().as_uri()}?mode=ro", uri=True)
+        runs = []
         try:
-            runs = [run_key(row[0]) for row in con.execute("SELECT run FROM gen_cfg")]
-        except sqlite3.OperationalError:
-            runs = []
+            for table in ("gen_cfg", "config"):
+                with contextlib.suppress(sqlite3.OperationalError):  # the other layout's
+                    runs += [run_key(row[0]) for row in con.execute(f"SELECT run FROM {table}")]
         finally:
             con.close()
         return max((run for run in runs if isinstance(run, int)), default=0)
@@ -313,9 +319,13 @@ class DemoExperiment:
 
 
 
-def build_demo(root: Path, runs: int = 36) -> DemoExperiment:
-    """A demo experiment at ``root``: built with ``runs`` runs if new, else resumed."""
-    demo = DemoExperiment(root)
+def build_demo(root: Path, runs: int = 36, layout: str = "v2") -> DemoExperiment:
+    """A demo experiment at ``root``: built with ``runs`` runs if new, else resumed.
+
+    ``layout`` is the database layout new executions are stored in: ``"v2"``
+    (current LUTE) or ``"v1"``; a resumed v1 demo given ``"v2"`` spans an upgrade.
+    """
+    demo = DemoExperiment(root, layout=layout)
     if not demo.db_path.exists():
         demo.build(runs)
     return demo

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from lute_model.demo import DemoExperiment, build_demo
+from lute_model.discovery import ExperimentSource
+from lute_model.experiment import Experiment
 from lute_model.status import TaskStatus
 
 BASE_TABLES = {"gen_cfg", "exec_cfg", "sqlite_sequence"}
@@ -15,8 +17,35 @@ BASE_TABLES = {"gen_cfg", "exec_cfg", "sqlite_sequence"}
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoExperiment:
-    """The demo with its default history, built once: it takes seconds."""
-    return build_demo(tmp_path_factory.mktemp("demo") / "mfxdemo0125")
+    """The demo with its default history in LUTE's v1 layout (whose tables these tests
+    query), built once: it takes seconds."""
+    return build_demo(tmp_path_factory.mktemp("demo") / "mfxdemo0125", layout="v1")
+
+
+@pytest.fixture(scope="module")
+def demo_v2(tmp_path_factory: pytest.TempPathFactory) -> DemoExperiment:
+    """The demo as ``make demo`` writes it: LUTE's v2 layout; 12 runs hold every oddity."""
+    return build_demo(tmp_path_factory.mktemp("demo") / "mfxdemo0225", runs=12)
+
+
+def test_the_default_demo_is_stored_in_the_v2_layout_with_every_status(
+        demo_v2: DemoExperiment) -> None:
+    tables = {name for (name,) in _query(demo_v2.db_path,
+                                         "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"executions", "results", "config", "parameters", "environment"} <= tables
+    assert not tables & BASE_TABLES - {"sqlite_sequence"}
+    experiment = Experiment(ExperimentSource(demo_v2.experiment, demo_v2.root,
+                                             [demo_v2.db_path], demo_v2.summary_root))
+    experiment.refresh()
+    assert experiment.problems == []
+    assert {row.status for row in experiment.executions} == set(TaskStatus)
+    assert [r.status for r in experiment.history("FindPeaksPyAlgos", "8")] == [
+        TaskStatus.FAILED, TaskStatus.COMPLETED]
+    assert "r12/powders" in experiment.page_refs
+    row = experiment.latest[("IndexCrystFEL", 9)]
+    details = experiment.details(row)
+    assert details.parameters["indexing"] and details.environment["SLURM_JOB_PARTITION"]
+    assert details.executor == "MPIExecutor"
 
 
 def _query(db: Path, sql: str) -> list[tuple]:
@@ -127,7 +156,7 @@ def test_build_refuses_an_existing_experiment(demo: DemoExperiment) -> None:
 
 
 def test_advance_runs_a_new_run_through_running_to_a_final_status(tmp_path: Path) -> None:
-    live = DemoExperiment(tmp_path / "mfxlive0125", seed=1)
+    live = DemoExperiment(tmp_path / "mfxlive0125", seed=1, layout="v1")
     live.build(runs=1)
     rows_before = _row_count(live.db_path)
 
