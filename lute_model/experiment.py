@@ -30,6 +30,8 @@ from lute_model.summary_text import report_paths
 
 Cell = tuple[str, Any]  # (task, run key)
 JOURNAL_PROBLEMS = 20
+#: LUTE's own default ``task_timeout`` (``AnalysisHeader``), for a Task whose own is not known.
+LUTE_DEFAULT_TASK_TIMEOUT = 600.0
 RECENT_KEPT = 100
 HEARTBEAT = 1.0
 
@@ -297,27 +299,29 @@ class Experiment(param.Parameterized):
             return name
         return None
 
-    def timeout_of(self, row: TaskRun) -> float | None:
-        """The Task's ``task_timeout`` in seconds (its config's, else the newest one seen)."""
+    def timeout_of(self, row: TaskRun) -> float:
+        """The Task's ``task_timeout`` in seconds: its config's (a database row's header,
+        or the journal event's), else the newest one seen, else LUTE's default."""
         timeout = row.gen_cfg.get("task_timeout")
         if isinstance(timeout, (int, float)) and timeout > 0:
             return float(timeout)
-        return self._task_timeout
+        return self._task_timeout or LUTE_DEFAULT_TASK_TIMEOUT
 
     def overdue(self, now: datetime | None = None) -> list[TaskRun]:
-        """Tasks RUNNING (by the journal) for longer than their ``task_timeout``.
+        """Tasks RUNNING (by the journal) for longer than their ``task_timeout``: stalled.
 
-        A database row is final even when it says RUNNING: only a live RUNNING
-        can be overdue.
+        LUTE ends a Task at its timeout, so one still RUNNING after it hangs
+        (LUTE can leave a Task paused forever at its start) or its end was
+        never reported.  A database row is final even when it says RUNNING:
+        only a live RUNNING can be overdue.
         """
         now = now or datetime.now(timezone.utc)
         late = []
         for row in self.latest.values():
             if row.status is not TaskStatus.RUNNING or row.rowid is not None:
                 continue
-            started, timeout = parse_time(row.timestamp), self.timeout_of(row)
-            if started is not None and timeout is not None \
-                    and (now - started).total_seconds() > timeout:
+            started = parse_time(row.timestamp)
+            if started is not None and (now - started).total_seconds() > self.timeout_of(row):
                 late.append(row)
         return late
 

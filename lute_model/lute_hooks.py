@@ -193,7 +193,8 @@ def journal_event(executor: Any, status: TaskStatus, message: str = "",
             return False
         append_event(Path(work_dir) / JOURNAL_NAME, task=task, run=str(run), status=status,
                      message=message[:500], experiment=experiment or None,
-                     job=os.environ.get("SLURM_JOB_ID"))
+                     job=os.environ.get("SLURM_JOB_ID"),
+                     task_timeout=getattr(config, "task_timeout", None))
     except Exception:  # the journal must never stop a Task
         log.exception("status journal: %s not written", status.name)
         return False

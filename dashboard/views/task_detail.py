@@ -112,8 +112,10 @@ class TaskDetail(pn.viewable.Viewer):
             timeout = self.experiment.timeout_of(row)
             late = row in self.experiment.overdue()
             clock = Elapsed(since=started_at(row), server_now=time.time())
-            warning = (f"<b style='color:#D55E00'>overdue: longer than its task_timeout "
-                       f"({timeout:g} s)</b>" if late and timeout else "")
+            warning = (f"<b style='color:#D55E00'>stalled? running longer than its "
+                       f"task_timeout ({timeout:g} s), after which LUTE ends a Task: it may "
+                       "hang (e.g. paused at its start) or its end was not reported</b>"
+                       if late else "")
             parts.append(pn.Row(html("running for"), clock, html(warning), margin=(0, 10)))
         return pn.Column(*parts, sizing_mode="stretch_width")
 

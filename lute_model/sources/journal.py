@@ -44,7 +44,7 @@ def utc_now() -> str:
 
 def event_line(*, task: str, run: str, status: TaskStatus | str, message: str = "",
                experiment: str | None = None, job: str | None = None,
-               time: str | None = None) -> bytes:
+               time: str | None = None, task_timeout: float | None = None) -> bytes:
     """One journal line, validated: what every writer appends."""
     parsed = parse_status(status)
     if isinstance(parsed, UnknownStatus):
@@ -59,6 +59,8 @@ def event_line(*, task: str, run: str, status: TaskStatus | str, message: str = 
         event["experiment"] = experiment
     if job:
         event["job"] = job
+    if isinstance(task_timeout, (int, float)) and task_timeout > 0:
+        event["task_timeout"] = task_timeout  # lets a reader tell a stalled RUNNING
     return (json.dumps(event, ensure_ascii=False) + "\n").encode("utf-8")
 
 
@@ -173,7 +175,15 @@ class JournalReader:
             timestamp=when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f"),
             summary=str(message)[:MAX_FIELD],
             summary_size=len(str(message)),
-            gen_cfg={"experiment": event.get("experiment"), "job": event.get("job")},
+            gen_cfg={"experiment": event.get("experiment"), "job": event.get("job"),
+                     "task_timeout": _timeout(event.get("task_timeout"))},
             source=str(self.path),
             rowid=None,
         ))
+
+
+def _timeout(value: Any) -> float | None:
+    """An event's ``task_timeout`` in seconds, when it is a positive number."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return None

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -129,3 +131,29 @@ def test_emit_command_appends_beside_the_database(example_copy):
     assert event["status"] == "RUNNING" and event["job"] == "77" and event["run"] == "50"
     bad = subprocess.run([*cmd[:-6], "--status", "nonsense"], capture_output=True, text=True)
     assert bad.returncode == 2 and "not a TaskStatus" in bad.stderr
+
+
+def test_a_task_running_past_its_task_timeout_is_flagged_stalled(tmp_path: Path):
+    """LUTE ends a Task at its ``task_timeout``; one still RUNNING after it hangs (LUTE can
+    leave a Task paused forever at its start).  The event's own timeout counts, else
+    LUTE's default (600 s) when no timeout is known at all."""
+    journal = tmp_path / JOURNAL_NAME
+    (tmp_path / "stats" / "summary").mkdir(parents=True)
+    record_task(str(tmp_path / "lute.db"), task="Other", run="1", status=TaskStatus.COMPLETED)
+    with sqlite3.connect(tmp_path / "lute.db") as con:  # a header without a timeout
+        con.execute("UPDATE gen_cfg SET task_timeout = NULL")
+    con.close()
+    start = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    append_event(journal, task="Default", run="1", status="RUNNING",
+                 time="2030-01-01T00:00:00Z")
+    experiment = _experiment(tmp_path)
+    stalled = lambda seconds: sorted(  # noqa: E731
+        row.task for row in experiment.overdue(start + timedelta(seconds=seconds)))
+    assert stalled(599) == [] and stalled(601) == ["Default"]  # LUTE's default
+    append_event(journal, task="Short", run="2", status="RUNNING", task_timeout=60,
+                 time="2030-01-01T00:00:00Z")
+    experiment.refresh()
+    assert stalled(59) == []
+    assert stalled(61) == ["Default", "Short"]  # the newest timeout seen serves the others
+    assert json.loads(event_line(task="T", run="1", status="RUNNING",
+                                 task_timeout=60))["task_timeout"] == 60
