@@ -116,8 +116,15 @@ class V2Executions:
         """Append the executions added since the last call (inside the read transaction)."""
         if not self.present:
             return
-        self._read_lookups(con)
-        found = con.execute(self._select, (self._last_id,)).fetchall()
+        try:
+            self._read_lookups(con)
+            found = con.execute(self._select, (self._last_id,)).fetchall()
+        except sqlite3.DatabaseError as err:
+            if isinstance(err, sqlite3.OperationalError) and "locked" in str(err):
+                raise
+            problems.append(f"the v2 tables could not be read ({err}); their executions are "
+                            "not shown.")
+            return
         if not found:
             return
         self._last_id = found[-1][0]

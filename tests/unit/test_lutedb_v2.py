@@ -277,3 +277,16 @@ def test_a_summary_stored_as_json_reads_as_its_pairs_and_paths():
         ("report", "", "/sdf/data/lcls/ds/mfx/mfx1/stats/summary/r5/powders/report.html")]
     assert report_paths(text) == [items[-1].value]
     assert [i.kind for i in split_summary("[1.0, 2.0]")] == ["text"]  # numbers stay text
+
+
+def test_v2_tables_that_cannot_be_read_leave_the_v1_rows_shown(tmp_path: Path):
+    db = str(tmp_path / "lute.db")
+    record_task(db, task="Test", run="1", status=TaskStatus.COMPLETED)
+    with sqlite3.connect(db) as con:  # an 'executions' table of no LUTE version
+        con.execute("CREATE TABLE executions (task_id INTEGER, config_id INTEGER)")
+        con.execute("CREATE TABLE config (run TEXT)")
+        con.execute("INSERT INTO executions VALUES (1, 1)")
+    con.close()
+    delta = LuteDbReader(db).refresh()
+    assert delta.ok and [(r.task, r.layout) for r in delta.rows] == [("Test", "v1")]
+    assert any("the v2 tables could not be read" in p.message for p in delta.problems)
