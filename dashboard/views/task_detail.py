@@ -34,6 +34,8 @@ PAYLOAD_MAX = 50 * 1024 * 1024
 PAYLOAD_PEEK = 1024 * 1024
 #: Characters of a payload (or its JSON) put on screen.
 PAYLOAD_SHOW = 20_000
+#: "Show whole summary" shows at most this many characters: 100 MB crashed the browser tab.
+SUMMARY_SHOW_MAX = 1 << 20
 #: How each database layout is named in the overview.
 LAYOUT_WORDS = {"v1": "lute.db, a row of its Task table (LUTE's v1 layout)",
                 "v2": "lute.db, an execution (LUTE's v2 layout)"}
@@ -148,8 +150,11 @@ class TaskDetail(pn.viewable.Viewer):
         content = pn.Column(self._summary_pane(row.summary), sizing_mode="stretch_width")
         parts: list[Any] = [content]
         if row.summary_size > len(row.summary):
-            more = pn.widgets.Button(label=f"Show whole summary ({size_text(row.summary_size)})",
-                                     color="default", width=280)
+            label = (f"Show whole summary ({size_text(row.summary_size)})"
+                     if row.summary_size <= SUMMARY_SHOW_MAX else
+                     f"Show its first {SUMMARY_SHOW_MAX >> 20} MB "
+                     f"(of {size_text(row.summary_size)})")
+            more = pn.widgets.Button(label=label, color="default", width=320)
             async def show_whole(_event: Any) -> None:
                 await self._load_whole_summary(row, content, more)
 
@@ -173,8 +178,12 @@ class TaskDetail(pn.viewable.Viewer):
                                   button: pn.widgets.Button) -> None:
         content.loading = True
         try:
-            whole = await self._read(row, "result.summary")
+            whole = await self._read(row, "result.summary", SUMMARY_SHOW_MAX)
             content.objects = [self._summary_pane("" if whole is None else str(whole))]
+            if row.summary_size > SUMMARY_SHOW_MAX:
+                content.objects = [html(
+                    f'<p class="note">This summary is {size_text(row.summary_size)}: only its '
+                    f"first {SUMMARY_SHOW_MAX >> 20} MB is shown.</p>"), *content.objects]
             button.visible = False
         except Exception as err:  # unreadable database: say so, keep the cut summary
             content.objects = [*content.objects, html(
