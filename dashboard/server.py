@@ -13,12 +13,14 @@ running ``panel serve``.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import html
 import mimetypes
 import os
 import re
 import stat
+import urllib.parse
 import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -26,18 +28,28 @@ from typing import Any, BinaryIO
 
 from bokeh.server.views.auth_request_handler import AuthRequestHandler
 from tornado.ioloop import IOLoop
+from tornado.iostream import StreamClosedError
 from tornado.web import HTTPError, RequestHandler, authenticated
 
 from dashboard import jscache
+from dashboard.cdn_rewrite import CdnRewriter, scan_versions
+from dashboard.limits import Busy, Gate
 from lute_model.paths import UnsafePath, is_inside, safe_join
 
 Roots = Callable[[], Mapping[str, Path]]
 Route = tuple[str, type[RequestHandler], dict[str, Any]]
 
-#: HTML pages are rewritten in memory; LUTE's largest are ~50 MB.
+#: Larger pages are not shown: a browser tab struggles with them (LUTE's largest are ~50 MB).
 REPORT_SIZE_LIMIT = 64 * 2**20
-#: Other files are streamed in pieces of this size.
+#: Every file, pages included, is sent in pieces of this size, one at a time per request.
 CHUNK_SIZE = 256 * 2**10
+#: Bytes all requests together may hold on their way out (read, rewritten, not yet taken
+#: by the client): 30 parallel reads of a 60 MB page used to take 2 GB.
+BYTES_IN_FLIGHT = 32 * 2**20
+#: How long a request waits for its first piece of that budget before it is told to retry.
+BUDGET_WAIT_S = 20.0
+#: A client that does not take a piece in this long is dropped: it holds part of the budget.
+FLUSH_TIMEOUT_S = 60.0
 
 #: The sandbox gives a page an opaque origin: no cookies, no storage, no access to the
 #: dashboard around it.  BokehJS needs inline scripts/styles and eval (CustomJS).
@@ -69,41 +81,14 @@ JS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
 }
 
-_VERSION = jscache.VERSION_PATTERN.encode()
-_BOKEH_CDN = re.compile(
-    rb"https?://cdn\.bokeh\.org/bokeh/(?:release|dev)/(?P<name>bokeh(?:-[a-z]+)*)-(?P<version>"
-    + _VERSION + rb")(?P<min>\.min)?\.(?P<ext>js|css)")
-_PANEL_CDN = re.compile(
-    rb"https?://(?:cdn\.holoviz\.org/panel/|unpkg\.com/@holoviz/panel@"
-    rb"|cdn\.jsdelivr\.net/npm/@holoviz/panel@)(?P<version>" + _VERSION + rb")/dist/")
+def message_page(title: str, *lines: str, refresh: int | None = None) -> bytes:
+    """A small page shown in the report's frame (or the tab) instead of a blank one.
 
-
-def rewrite_cdn_urls(page: bytes, js_base: str) -> tuple[bytes, list[tuple[str, str]]]:
-    """Point bokeh/panel CDN links at ``{js_base}lute-js/...``; list the versions named.
-
-    Works on bytes: a page's encoding is its own business, the URLs are ASCII.
+    ``refresh``: the browser loads the same address again after that many seconds.
     """
-    versions: dict[tuple[str, str], None] = {}
-
-    def bokeh(match: re.Match[bytes]) -> bytes:
-        version = match["version"].decode()
-        versions["bokeh", version] = None
-        name = match["name"] + (match["min"] or b"") + b"." + match["ext"]
-        return f"{js_base}lute-js/bokeh/{version}/js/".encode() + name
-
-    def panel(match: re.Match[bytes]) -> bytes:
-        version = match["version"].decode()
-        versions["panel", version] = None
-        return f"{js_base}lute-js/panel/{version}/".encode()
-
-    page = _PANEL_CDN.sub(panel, _BOKEH_CDN.sub(bokeh, page))
-    return page, list(versions)
-
-
-def _message_page(title: str, *lines: str) -> bytes:
-    """A small page shown in the report's frame instead of a blank one."""
     body = "".join(f"<p>{html.escape(line, quote=False)}</p>" for line in lines)
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+    again = f'<meta http-equiv="refresh" content="{int(refresh)}">' if refresh else ""
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{again}'
             f"<title>{html.escape(title)}</title></head>"
             f'<body style="font-family: sans-serif; margin: 1.5em;">'
             f"<h3>{html.escape(title)}</h3>{body}</body></html>").encode()
@@ -115,10 +100,10 @@ def missing_js_page(missing: list[tuple[str, str]]) -> bytes:
     for package, version in missing:
         lines.append(f"This report was made with {package} {version}, whose JavaScript is not "
                      f"in this server's cache. Run: lute-dashboard js fetch {package} {version}")
-    return _message_page("This summary page cannot be shown offline yet", *lines)
+    return message_page("This summary page cannot be shown offline yet", *lines)
 
 
-EMPTY_PAGE = _message_page(
+EMPTY_PAGE = message_page(
     "This summary page is empty",
     "This summary page is empty (0 bytes): LUTE could not save its figure. LUTE saves only "
     "Panel objects; for a HoloViews image, a matplotlib figure or None it leaves an empty "
@@ -127,7 +112,7 @@ EMPTY_PAGE = _message_page(
 
 def too_large_page(size: int) -> bytes:
     """Refuse to load a huge page into the server's memory, and say so."""
-    return _message_page(
+    return message_page(
         "This summary page is too large to show",
         f"This summary page is {size / 2**20:.0f} MB; this server shows pages up to "
         f"{REPORT_SIZE_LIMIT // 2**20} MB.")
@@ -162,16 +147,68 @@ def open_inside(root: Path, relpath: str) -> BinaryIO:
         raise
 
 
-async def _read(file: BinaryIO, size: int) -> bytes:
-    """Read off the event loop: summary folders often sit on a network file system."""
-    return await IOLoop.current().run_in_executor(None, file.read, size)
+def answer_busy(handler: RequestHandler, retry_after: int, what: str) -> None:
+    """503 with ``Retry-After``; a browser shows why and tries again by itself."""
+    handler.clear()
+    handler.set_status(503)
+    handler.set_header("Retry-After", str(retry_after))
+    handler.set_header("Cache-Control", "no-store")
+    handler.set_header("Content-Type", "text/html; charset=utf-8")
+    handler.finish(message_page(
+        "The dashboard is busy", f"The dashboard server is busy {what}. This page tries again "
+        f"in {retry_after} s.", refresh=retry_after))
 
 
-async def _stream(handler: RequestHandler, file: BinaryIO) -> None:
-    """Send a file piece by piece, so a big file never sits whole in memory."""
-    while chunk := await _read(file, CHUNK_SIZE):
-        handler.write(chunk)
-        await handler.flush()
+#: ``BYTES_IN_FLIGHT`` in pieces of ``CHUNK_SIZE``, shared by every file sent by this process.
+BUDGET = Gate(BYTES_IN_FLIGHT // CHUNK_SIZE)
+
+
+def _next_piece(file: BinaryIO, rewriter: CdnRewriter | None) -> tuple[bytes, bool]:
+    """The next piece to send (rewritten if asked) and whether the file has ended.
+
+    Run in a worker thread: summary folders often sit on a network file system,
+    and rewriting a piece takes a moment the event loop owes to others.
+    """
+    piece = file.read(CHUNK_SIZE)
+    if rewriter is not None:
+        return (rewriter.feed(piece) if piece else rewriter.close()), not piece
+    return piece, not piece
+
+
+async def _flush(handler: RequestHandler) -> None:
+    """Wait until the client took what was written; drop a client that stalls."""
+    try:
+        await asyncio.wait_for(handler.flush(), FLUSH_TIMEOUT_S)
+    except asyncio.TimeoutError:
+        handler.request.connection.close()  # frees the bytes it would not take
+        raise StreamClosedError() from None
+
+
+async def _stream(handler: RequestHandler, file: BinaryIO,
+                  rewriter: CdnRewriter | None = None) -> None:
+    """Send a file piece by piece, so that it never sits whole in memory.
+
+    Each piece holds its share of the process's ``BUDGET`` from being read
+    until the client has taken it: however many requests, at most
+    ``BYTES_IN_FLIGHT`` bytes wait to go out.  A request that finds no budget
+    in ``BUDGET_WAIT_S`` gets a 503 before its first byte.
+    """
+    loop = IOLoop.current()
+    wait_s: float | None = BUDGET_WAIT_S
+    try:
+        while True:
+            async with BUDGET.turn(wait_s):
+                piece, last = await loop.run_in_executor(None, _next_piece, file, rewriter)
+                if piece:
+                    handler.write(piece)
+                    await _flush(handler)
+            if last:
+                return
+            wait_s = None  # once started, a request waits its turn for each piece
+    except Busy as busy:
+        answer_busy(handler, busy.retry_after, "sending other large files")
+    except StreamClosedError:
+        pass  # the client went away (or was dropped): nothing left to send to
 
 
 def _content_type(path: str) -> str:
@@ -224,11 +261,26 @@ class ReportHandler(_DecodedPathHandler):
         except (UnsafePath, OSError):
             raise HTTPError(404) from None
         with file:
-            if relpath.lower().endswith((".html", ".htm")):
+            if relpath.endswith("/"):
+                self._to_name_without_slash(relpath)
+            elif relpath.lower().endswith((".html", ".htm")):
                 await self._send_page(file)
             else:
                 self.set_header("Content-Type", _content_type(relpath))
                 await _stream(self, file)
+
+    def _to_name_without_slash(self, relpath: str) -> None:
+        """``…/report.html/`` names the file ``…/report.html``: send the browser there.
+
+        Served under that name a page would skip its size limit and rewriting
+        (the name does not end in ``.html``), and the links beside it would
+        resolve one folder too deep.  One slash is undone by ``../`` in every
+        browser; for more, browsers disagree, and no link of ours has them.
+        """
+        name = relpath[:-1].rsplit("/", 1)[-1]
+        if not name:
+            raise HTTPError(404)
+        self.redirect("../" + urllib.parse.quote(name))
 
     async def _send_page(self, file: BinaryIO) -> None:
         self.set_header("Content-Type", "text/html; charset=utf-8")
@@ -238,10 +290,12 @@ class ReportHandler(_DecodedPathHandler):
         elif size > REPORT_SIZE_LIMIT:
             self.finish(too_large_page(size))
         else:
-            page, versions = rewrite_cdn_urls(await _read(file, REPORT_SIZE_LIMIT),
-                                              self._js_base())
+            versions = await IOLoop.current().run_in_executor(None, scan_versions, file)
             missing = [(p, v) for p, v in versions if not jscache.available(p, v)]
-            self.finish(missing_js_page(missing) if missing else page)
+            if missing:
+                self.finish(missing_js_page(missing))
+            else:
+                await _stream(self, file, CdnRewriter(self._js_base()))
 
 
 class LuteJsHandler(_DecodedPathHandler):

@@ -2,7 +2,10 @@
 
 Binds to localhost unless told otherwise; listening anywhere else requires
 naming the origins browsers will use (``--allow-websocket-origin``), so that a
-page on another site cannot drive a session's websocket.
+page on another site cannot drive a session's websocket.  Those names, the
+listening address and the loopback names are also the only ``Host`` headers
+answered (``guards.py``), page builds wait their turn at one gate, and
+``--basic-auth`` logins can be ended and are slow to guess (``auth.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import sys
 
 import panel as pn
 
+from dashboard.auth import LuteAuthProvider
+from dashboard.guards import allowed_hosts, install_guards, page_gate
 from dashboard.main import create_app
 from dashboard.registry import ServeConfig, configure
 
@@ -60,18 +65,25 @@ def serve(args: argparse.Namespace) -> int:
     def app() -> pn.template.BaseTemplate:
         return create_app(config)
 
-    pn.serve(
+    auth = {"auth_provider": LuteAuthProvider(args.basic_auth)} if args.basic_auth else {}
+    server = pn.serve(
         app,
         port=args.port,
         address=args.address,
         websocket_origin=origins,
         prefix=prefix,
-        basic_auth=args.basic_auth,
         cookie_secret=args.cookie_secret or secrets.token_hex(32),
         extra_patterns=patterns,
         show=args.show,
         title="LUTE dashboard",
         liveness=True,
+        start=False,
+        **auth,
         **session_cleanup(args.unused_session_lifetime),
     )
+    # Bokeh hands out its tornado Application by no other name; the guards only add
+    # rules to it through tornado's public add_handlers.
+    install_guards(server._tornado, allowed_hosts(args.address, origins), page_gate())
+    server.start()
+    server.io_loop.start()
     return 0
