@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,10 @@ from lute_model.experiment import Experiment
 
 log = logging.getLogger(__name__)
 
+#: An experiment with no change for this long is quiet: looked at every QUIET_EVERY-th poll.
+QUIET_SECONDS = 600.0
+QUIET_EVERY = 4
+QUIET_AFTER = 8
 #: How long watchfiles groups changes before waking the loop (ms): short, since
 #: the loop itself batches everything that changed into one refresh per tick.
 DEBOUNCE_MS = 20
@@ -61,6 +66,8 @@ class Registry(param.Parameterized):
         self._dirty: set[str] = set()
         self._dirty_lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._ticks = 0
+        self._changed: dict[str, float] = {}  # name -> monotonic time of its last change
 
     def start(self) -> None:
         """Discover and read in the background, then keep refreshing (idempotent)."""
@@ -80,6 +87,16 @@ class Registry(param.Parameterized):
     # -- the refresh loop ----------------------------------------------------
 
     def _run(self) -> None:
+        self.load()
+        while not self._stop.is_set():
+            woken = self._wake.wait(self.config.poll)
+            self._wake.clear()
+            with self._dirty_lock:
+                dirty, self._dirty = self._dirty, set()
+            self.tick(dirty if woken else set())
+
+    def load(self) -> None:
+        """Discover the experiments and read each once (the refresh thread's first step)."""
         sources, problems = discover(list(self.config.paths), db=list(self.config.db) or None,
                                      summary_dir=self.config.summary_dir)
         experiments: dict[str, Experiment] = {}
@@ -95,24 +112,39 @@ class Registry(param.Parameterized):
         for experiment in experiments.values():
             self._refresh(experiment)
         self.loaded = True
-        while not self._stop.is_set():
-            woken = self._wake.wait(self.config.poll)
-            self._wake.clear()
-            with self._dirty_lock:
-                dirty, self._dirty = self._dirty, set()
-            # A wake-up refreshes what inotify saw change; a timeout, everything.
-            names = dirty if woken and dirty else experiments.keys()
-            for name in list(names):
-                if name in experiments:
-                    self._refresh(experiments[name])
 
-    @staticmethod
-    def _refresh(experiment: Experiment) -> None:
-        """One refresh; an error in a reader or a subscriber must not stop the loop."""
+    def tick(self, dirty: set[str] = frozenset()) -> list[str]:
+        """One round of the loop: what inotify saw change, else every experiment that is due.
+
+        When a server shows more than ``QUIET_AFTER`` experiments (a hutch's
+        folder), one in which nothing changed for ``QUIET_SECONDS`` (a finished
+        beamtime) is looked at every ``QUIET_EVERY``-th round only, so that a
+        folder of a hundred experiments costs what its live ones do.  Returns
+        the names refreshed.
+        """
+        self._ticks += 1
+        now = time.monotonic()
+        if dirty:
+            names = [name for name in dirty if name in self.experiments]
+        elif len(self.experiments) <= QUIET_AFTER:
+            names = list(self.experiments)
+        else:
+            names = [name for index, name in enumerate(self.experiments)
+                     if now - self._changed.get(name, -QUIET_SECONDS) < QUIET_SECONDS
+                     or (self._ticks + index) % QUIET_EVERY == 0]
+        for name in names:
+            if self._refresh(self.experiments[name]):
+                self._changed[name] = now
+        return names
+
+    def _refresh(self, experiment: Experiment) -> bool:
+        """One refresh, True when something changed (the first read does not count); an
+        error in a reader or a subscriber must not stop the loop."""
         try:
-            experiment.refresh()
+            return bool(experiment.refresh()) and self.loaded
         except Exception:  # the loop serves every session: log and go on
             log.exception("refreshing %s failed", experiment.name)
+            return False
 
     # -- inotify -------------------------------------------------------------
 

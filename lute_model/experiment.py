@@ -9,113 +9,40 @@ pages that changed.
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import param
 
+from lute_model.changes import (
+    Cell,
+    ExperimentChange,
+    newer,
+    order_key,
+    pipeline_order,
+    run_sort_key,
+)
 from lute_model.discovery import ExperimentSource
 from lute_model.problems import Problem
 from lute_model.results import ExecutionDetails, TaskRun, run_key
 from lute_model.sources.journal import JOURNAL_NAME, JournalReader, parse_time
 from lute_model.sources.lutedb import LuteDbReader
 from lute_model.sources.summary_tree import SummaryPage, SummaryTreeReader
-from lute_model.status import ALL_STATUSES, AnyStatus, TaskStatus
+from lute_model.status import ALL_STATUSES, TaskStatus
 from lute_model.summaries import split_report_path
 from lute_model.summary_text import report_paths
 
-Cell = tuple[str, Any]  # (task, run key)
+__all__ = ["Cell", "Experiment", "ExperimentChange"]
+
 JOURNAL_PROBLEMS = 20
 #: LUTE's own default ``task_timeout`` (``AnalysisHeader``), for a Task whose own is not known.
 LUTE_DEFAULT_TASK_TIMEOUT = 600.0
 RECENT_KEPT = 100
 HEARTBEAT = 1.0
-
-
-@dataclass
-class ExperimentChange:
-    """What one refresh changed; an empty change is not published."""
-
-    rows: list[TaskRun] = field(default_factory=list)
-    events: list[TaskRun] = field(default_factory=list)
-    cells: list[Cell] = field(default_factory=list)
-    #: Cells whose status changed: (the new word on the cell, the status before or None).
-    transitions: list[tuple[TaskRun, AnyStatus | None]] = field(default_factory=list)
-    new_runs: list[Any] = field(default_factory=list)
-    new_tasks: list[str] = field(default_factory=list)
-    pages: list[SummaryPage] = field(default_factory=list)
-    removed_pages: list[str] = field(default_factory=list)
-    reset: bool = False
-
-    def __bool__(self) -> bool:
-        return bool(self.rows or self.events or self.pages or self.removed_pages or self.reset)
-
-    @classmethod
-    def merged(cls, changes: list[ExperimentChange]) -> ExperimentChange:
-        """Several consecutive changes as one: what a session that fell behind applies."""
-        if len(changes) == 1:
-            return changes[0]
-        merged = cls(reset=any(c.reset for c in changes))
-        for change in changes:
-            merged.rows += change.rows
-            merged.events += change.events
-            merged.cells += [c for c in change.cells if c not in merged.cells]
-            merged.transitions += change.transitions
-            merged.new_runs += [r for r in change.new_runs if r not in merged.new_runs]
-            merged.new_tasks += [t for t in change.new_tasks if t not in merged.new_tasks]
-            merged.pages = [p for p in merged.pages if p.display_name not in change.removed_pages]
-            merged.pages += change.pages
-            merged.removed_pages += change.removed_pages
-        return merged
-
-
-#: Within one second, a row of the newer layout is the later word: LUTE upgrades one way.
-_LAYOUT_RANK = {"v1": 1, "v2": 2}
-
-
-def _order(row: TaskRun) -> tuple[str, int, int, int]:
-    """Sort key of the merge rule: latest by time; a database row is final.
-
-    Database times have whole seconds while journal times have milliseconds,
-    so a row counts as the end of its second: a journal event of the same
-    second (the RUNNING that preceded it) never outranks it.  Two rows of one
-    second (a rerun) are ordered by layout, then by id, which grows with time.
-    """
-    if row.rowid is None:
-        return (row.timestamp, 0, 0, 0)
-    return (row.timestamp + ".999999", 1, _LAYOUT_RANK.get(row.layout, 0), row.rowid)
-
-
-def _newer(a: TaskRun, b: TaskRun) -> bool:
-    """Whether ``a`` is a later word on its cell than ``b``."""
-    return _order(a) >= _order(b)
-
-
-def pipeline_order(rows: list[TaskRun]) -> list[str]:
-    """Tasks in the order they run: by their mean position within each run's rows.
-
-    Rows of one run are ordered by time; LUTE's timestamps have one-second
-    resolution, so ties fall back to the order the Task tables were created
-    in (the reading order), which is the order Tasks first ran.
-    """
-    by_run: dict[Any, list[TaskRun]] = defaultdict(list)
-    first_seen: dict[str, int] = {}
-    for index, row in enumerate(rows):
-        by_run[row.run_key].append(row)
-        first_seen.setdefault(row.task, index)
-    positions: dict[str, list[int]] = defaultdict(list)
-    for run_rows in by_run.values():
-        order: list[str] = []
-        for row in sorted(run_rows, key=lambda r: (r.timestamp, first_seen[r.task])):
-            if row.task not in order:
-                order.append(row.task)
-        for position, task in enumerate(order):
-            positions[task].append(position)
-    return sorted(first_seen, key=lambda t: (sum(positions[t]) / len(positions[t]), first_seen[t]))
 
 
 class Experiment(param.Parameterized):
@@ -158,6 +85,9 @@ class Experiment(param.Parameterized):
         self._owners: set[str] = set()
         self._task_timeout: float | None = None
         self._counts: tuple[dict | None, dict[str, int]] = (None, {})
+        # Runs in ascending order and as a set, kept up to date in place (insort, not sort).
+        self._runs_ascending: list[Any] = []
+        self._run_set: set[Any] = set()
 
     @property
     def counts(self) -> dict[str, int]:
@@ -175,18 +105,32 @@ class Experiment(param.Parameterized):
         return dict(self._counts[1])
 
     def refresh(self) -> ExperimentChange:
-        """Read what changed on disk and publish it; returns the change (maybe empty)."""
+        """Read what changed on disk and publish it; returns the change (maybe empty).
+
+        Three steps, each costing what changed: read the databases and
+        journals (:meth:`_read`), merge their new rows into the cells
+        (:meth:`_merge`), look at the summary pages (:meth:`_read_pages`), and
+        publish it all in one ``param.update`` (:meth:`_publish`).
+        """
         change = ExperimentChange()
-        latest = dict(self.latest)
-        # Shallow copy: a list is replaced, never changed, when a row adds to it (O(new rows)).
-        page_refs = dict(self.page_refs)
-        layouts = dict(self.layouts)
+        layouts = self._read(change)
+        if change.rows or change.events or change.reset:
+            latest, page_refs, counts, named = self._merge(change)
+        else:
+            latest, page_refs, counts, named = self.latest, self.page_refs, None, set()
+        pages = self._read_pages(change, named)
+        self._publish(change, latest, page_refs, counts, pages, layouts)
+        return change
+
+    def _read(self, change: ExperimentChange) -> dict[str, list[str]]:
+        """New database rows and journal events into ``change``; the layouts read."""
+        layouts = self.layouts
         for reader in self._db_readers:
             delta = reader.refresh()
             key = str(reader.path)
             self._problems[key] = delta.problems
-            if delta.ok:
-                layouts[key] = delta.layouts
+            if delta.ok and layouts.get(key) != delta.layouts:
+                layouts = {**layouts, key: delta.layouts}
             if delta.reset:
                 change.reset = True
                 self._rows_by_db[key] = []
@@ -200,26 +144,39 @@ class Experiment(param.Parameterized):
                 change.reset = True
                 kept.clear()
                 self._problems[key] = []
-            # Bad lines stay reported (the last few): they will not be read again.
-            reported = self._problems.get(key, []) + events.problems
-            self._problems[key] = reported[-JOURNAL_PROBLEMS:]
+            if events.problems:  # bad lines stay reported (the last few): not read again
+                self._problems[key] = (self._problems.get(key, []) +
+                                       events.problems)[-JOURNAL_PROBLEMS:]
             for event in events.rows:
                 cell = (event.task, event.run_key)
-                if cell not in kept or _newer(event, kept[cell]):
+                if cell not in kept or newer(event, kept[cell]):
                     kept[cell] = event
             change.events.extend(events.rows)
         if change.reset:
-            latest, page_refs = {}, {}
             change.rows = [row for rows in self._rows_by_db.values() for row in rows]
             change.events = [row for kept in self._journal_latest.values()
                              for row in kept.values()]
+        return layouts
+
+    def _merge(self, change: ExperimentChange) -> tuple[dict, dict, dict, set[str]]:
+        """The cells after the change's rows (latest by the merge rule), the pages the rows
+        name, and the status counts, updated by what changed (never recounted)."""
+        # Copies (made in C, cheap): sessions may be reading the published ones.
+        latest = {} if change.reset else dict(self.latest)
+        page_refs: dict[str, list] = {} if change.reset else dict(self.page_refs)
+        counts = ({status.name: 0 for status in ALL_STATUSES} if change.reset
+                  else self._current_counts())
+        named: set[str] = set()  # pages new rows name: the tree looks at them at once
         for row in change.rows + change.events:
             cell = (row.task, row.run_key)
             current = latest.get(cell)
-            if current is None or _newer(row, current):
+            if current is None or newer(row, current):
                 latest[cell] = row
                 change.cells.append(cell)
                 before = None if current is None else current.status
+                if before is not None:
+                    counts[before.name] -= 1
+                counts[row.status.name] += 1
                 if before != row.status:
                     change.transitions.append((row, before))
             timeout = row.gen_cfg.get("task_timeout")
@@ -229,18 +186,29 @@ class Experiment(param.Parameterized):
             if owner:
                 self._owners.add(str(owner))
             for name in self._pages_named(row):
+                named.add(name)
                 refs = page_refs.get(name, [])
-                if cell not in refs:
+                if cell not in refs:  # a list is replaced, never changed: O(new rows)
                     page_refs[name] = [*refs, cell]
-        pages = self.pages
-        if self._tree is not None:
-            tree = self._tree.refresh()
-            self._problems["summary"] = tree.problems
-            if tree.changed or tree.removed:
-                pages = self._tree.pages()
-                change.pages, change.removed_pages = tree.changed, tree.removed
+        return latest, page_refs, counts, named
+
+    def _read_pages(self, change: ExperimentChange, named: set[str]) -> dict[str, SummaryPage]:
+        """Look at the summary tree (what may have changed, and the pages rows named)."""
+        if self._tree is None:
+            return self.pages
+        tree = self._tree.refresh(hints=named)
+        self._problems["summary"] = tree.problems
+        if not (tree.changed or tree.removed):
+            return self.pages
+        change.pages, change.removed_pages = tree.changed, tree.removed
+        return self._tree.pages()
+
+    def _publish(self, change: ExperimentChange, latest: dict, page_refs: dict,
+                 counts: dict | None, pages: dict, layouts: dict) -> None:
+        """Everything that changed, in one ``param.update``; an idle poll publishes nothing
+        (and costs no param machinery) but a heartbeat at most once a second."""
         now = time.time()
-        updates: dict[str, Any] = {"loaded": True}
+        updates: dict[str, Any] = {} if self.loaded else {"loaded": True}
         # Every session hears of refreshed_at: say it when something changed, else
         # at most once a second (enough for "updated 2 s ago").
         if change or now - self.refreshed_at >= HEARTBEAT:
@@ -248,30 +216,46 @@ class Experiment(param.Parameterized):
         problems = [p for group in self._problems.values() for p in group]
         if problems != self.problems:
             updates["problems"] = problems
-        if layouts != self.layouts:
+        if layouts is not self.layouts:
             updates["layouts"] = layouts
         if change:
             updates.update(self._derived(change, latest, page_refs, pages))
+            if counts is not None:
+                self._counts = (latest, counts)
             if self.loaded and not change.reset and change.transitions:
-                fresh = sorted(change.transitions, key=lambda t: _order(t[0]), reverse=True)
+                fresh = sorted(change.transitions, key=lambda t: order_key(t[0]), reverse=True)
                 updates["recent"] = (fresh + self.recent)[:RECENT_KEPT]
-        self.param.update(**updates)
-        return change
+        if updates:
+            self.param.update(**updates)
+
+    def _current_counts(self) -> dict[str, int]:
+        """A private copy of the counts of the published cells."""
+        if self._counts[0] is not self.latest:
+            self.counts  # noqa: B018 (counts them once)
+        return dict(self._counts[1])
 
     def _derived(self, change: ExperimentChange, latest: dict, page_refs: dict,
                  pages: dict) -> dict[str, Any]:
-        executions = [row for rows in self._rows_by_db.values() for row in rows]
-        known_runs = set() if change.reset else set(self.runs)
-        # Cells are never removed without a reset: only the changed cells can add a run.
-        added_runs = {cell[1] for cell in (latest if change.reset else change.cells)} - known_runs
-        runs = (sorted(known_runs | added_runs, key=_run_sort_key, reverse=True) if added_runs
-                else list(self.runs))
-        change.new_runs = [r for r in runs if r in added_runs]
-        tasks = list(self.tasks)
-        new_tasks = [cell[0] for cell in change.cells if cell[0] not in tasks]
-        if new_tasks or change.reset:
+        """What follows from the merged cells: executions, runs (newest first), Tasks."""
+        executions = (self.executions + change.rows if not change.reset
+                      else [row for rows in self._rows_by_db.values() for row in rows])
+        if change.reset:
+            self._runs_ascending = sorted({cell[1] for cell in latest}, key=run_sort_key)
+            added_runs = set(self._runs_ascending)
+        else:
+            # Cells are never removed without a reset: only the changed cells can add a run.
+            known = self._run_set
+            added_runs = {cell[1] for cell in change.cells if cell[1] not in known}
+            for run in sorted(added_runs, key=run_sort_key):
+                bisect.insort(self._runs_ascending, run, key=run_sort_key)
+        self._run_set = set(self._runs_ascending)
+        runs = self._runs_ascending[::-1] if added_runs else self.runs
+        change.new_runs = [r for r in runs if r in added_runs] if added_runs else []
+        tasks = self.tasks
+        known_tasks = set(tasks)
+        if change.reset or any(cell[0] not in known_tasks for cell in change.cells):
             tasks = pipeline_order(executions + [r for r in latest.values() if r.rowid is None])
-            change.new_tasks = [t for t in tasks if t not in self.tasks or change.reset]
+            change.new_tasks = [t for t in tasks if t not in known_tasks or change.reset]
         return {"executions": executions, "latest": latest, "runs": runs, "tasks": tasks,
                 "pages": pages, "page_refs": page_refs, "change": change}
 
@@ -333,7 +317,7 @@ class Experiment(param.Parameterized):
         """Every execution of a Task for a run, oldest first (a FAILED try, then the rerun)."""
         key = run_key(run) if isinstance(run, str) else run
         rows = [r for r in self.executions if r.task == task and r.run_key == key]
-        return sorted(rows, key=_order)
+        return sorted(rows, key=order_key)
 
     def details(self, row: TaskRun) -> ExecutionDetails:
         """Parameters, environment and Executor of an execution (may read the database:
@@ -342,8 +326,3 @@ class Experiment(param.Parameterized):
         if reader is None:
             return ExecutionDetails.of_v1_row(row)
         return reader.details(row)
-
-
-def _run_sort_key(key: Any) -> tuple[int, Any]:
-    """Numbers in numeric order, then labels that are not numbers."""
-    return (1, key, "") if isinstance(key, int) else (0, 0, str(key))

@@ -1,15 +1,27 @@
-"""Walk ``stats/summary/``: every folder holding a ``report.html`` is a summary page.
+"""Watch ``stats/summary/``: every folder holding a ``report.html`` is a summary page.
 
-The walk never follows a symlinked folder, and accepts a symlinked report only
-when it resolves inside the tree, so a link cannot make us read (or later
-serve) a file outside the summary root.  Folder mtimes let a refresh re-list
-only the folders that changed.
+The tree sits on the facility's shared file server and can hold tens of
+thousands of folders, so after the first walk a refresh looks at a bounded
+number of folders, whatever the size of the tree (a poll costs what changed):
+
+- the root, whose listing changes when a new tab (``r0013``) appears;
+- folders that changed recently (at a beamline each run adds pages under the
+  same few parents) and folders named by new database rows or journal events
+  (``hints``), with their nearest known ancestor;
+- a few more from a slow sweep that goes round every folder in turn and
+  catches the rest (a page nobody named, a page rewritten in place).
+
+A folder is re-listed only when its mtime moved.  The walk never follows a
+symlinked folder, and accepts a symlinked report only when it resolves inside
+the tree, so a link cannot make us read (or later serve) a file outside it.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -39,9 +51,16 @@ class SummaryPage:
 #: same clock tick without its mtime moving (a page written to a temporary file,
 #: then renamed): such a folder is listed again until it is older than this.
 RACY_NS = 2_000_000_000
-#: Every this many refreshes the reports themselves are looked at too, which
-#: catches a page rewritten in place (its folder's mtime does not change).
-RESTAT_EVERY = 10
+#: Folders the sweep looks at per refresh: the sweep goes round a tree of N
+#: folders in N / SWEEP_PER_REFRESH refreshes.
+SWEEP_PER_REFRESH = 32
+#: A folder whose listing changed within this many seconds is looked at every refresh.
+RECENT_SECONDS = 600.0
+RECENT_KEPT = 256
+#: A tree with no change for this long (a finished experiment) sweeps only every
+#: DORMANT_SWEEP_EVERY-th refresh; its root, recent and named folders are still looked at.
+DORMANT_SECONDS = 300.0
+DORMANT_SWEEP_EVERY = 8
 
 
 @dataclass
@@ -67,26 +86,36 @@ class TreeDelta:
 
 
 class SummaryTreeReader:
-    """The pages below one summary root, refreshed by folder mtimes."""
+    """The pages below one summary root, kept up to date at a bounded cost per refresh."""
 
     def __init__(self, root: str | os.PathLike) -> None:
         self.root = Path(root)
+        self._root_text = str(self.root)
         self._folders: dict[str, _Folder] = {}  # relative posix path ("" = root) -> listing
+        self._pages: dict[str, SummaryPage] = {}
         self._problems: dict[str, Problem] = {}
+        self._recent: dict[str, float] = {}  # rel -> monotonic time its listing changed
+        self._sweep: deque[str] = deque()
         self._refreshes = 0
+        # When the tree last changed (wall clock): at the first walk, its newest folder's
+        # mtime, so that the tree of a finished experiment is dormant from the start.
+        self._changed_at = 0.0
+        # What this refresh found: display_name -> page (None: gone).
+        self._found: dict[str, SummaryPage | None] = {}
 
     def pages(self) -> dict[str, SummaryPage]:
-        return {f.page.display_name: f.page for f in self._folders.values() if f.page is not None}
+        return dict(self._pages)
 
-    def refresh(self) -> TreeDelta:
-        """Walk the tree, re-listing only folders whose mtime changed.  Never raises."""
-        before = self.pages()
+    def refresh(self, hints: Iterable[str] = ()) -> TreeDelta:
+        """Look at what may have changed (see the module); ``hints`` are display names a new
+        row or event named.  Never raises."""
         delta = TreeDelta()
+        self._found = {}
         try:
             root_stat = os.stat(self.root)
         except OSError as err:
-            self._folders.clear()
-            delta.removed = sorted(before)
+            delta.removed = sorted(self._pages)
+            self._forget()
             delta.ok = False
             delta.problems.append(Problem(str(self.root), _missing_message(err)))
             return delta
@@ -94,37 +123,129 @@ class SummaryTreeReader:
             delta.ok = False
             delta.problems.append(Problem(str(self.root), "the summary folder is a file."))
             return delta
-        seen: set[str] = set()
         self._refreshes += 1
-        self._visit("", root_stat.st_mtime_ns, seen, self._refreshes % RESTAT_EVERY == 0)
-        for gone in set(self._folders) - seen:
-            del self._folders[gone]
-            self._problems.pop(gone, None)
-        after = self.pages()
-        delta.changed = [page for name, page in after.items() if before.get(name) != page]
-        delta.removed = sorted(set(before) - set(after))
+        self._look("", root_stat.st_mtime_ns, restat=False)
+        for rel in self._to_look_at(hints):
+            if rel in self._folders:
+                self._check(rel)
+        if self._found and self._refreshes > 1:
+            self._changed_at = time.time()
+        elif self._refreshes == 1:
+            self._changed_at = max((f.mtime_ns for f in self._folders.values()), default=0) / 1e9
+        delta.changed = [page for page in self._found.values() if page is not None]
+        delta.removed = sorted(name for name, page in self._found.items() if page is None)
         delta.problems = list(self._problems.values())
         return delta
 
-    def _visit(self, rel: str, mtime_ns: int, seen: set[str], restat: bool) -> None:
-        """Visit one folder (iteratively below, so deep trees cannot overflow the stack)."""
-        stack = [(rel, mtime_ns)]
+    def _path(self, rel: str) -> str:
+        """A folder's path as text (``Path`` objects cost more than the stat, per poll)."""
+        return f"{self._root_text}/{rel}"
+
+    def _forget(self) -> None:
+        self._folders.clear()
+        self._pages.clear()
+        self._problems.clear()
+        self._recent.clear()
+        self._sweep.clear()
+
+    # -- what to look at -------------------------------------------------------
+
+    def _to_look_at(self, hints: Iterable[str]) -> list[str]:
+        """Recent folders, the nearest known folder of each hint, and the sweep's next few."""
+        now = time.monotonic()
+        for rel, when in list(self._recent.items()):
+            if now - when > RECENT_SECONDS:
+                del self._recent[rel]
+        chosen = dict.fromkeys(self._recent)
+        for name in hints:
+            rel = name.strip("/")
+            while rel and rel not in self._folders:
+                rel = rel.rpartition("/")[0]
+            if rel:
+                chosen[rel] = None
+        dormant = time.time() - self._changed_at > DORMANT_SECONDS
+        if not dormant or self._refreshes % DORMANT_SWEEP_EVERY == 0:
+            for _ in range(min(SWEEP_PER_REFRESH, len(self._folders))):
+                if not self._sweep:
+                    self._sweep.extend(self._folders)  # a new round
+                chosen[self._sweep.popleft()] = None
+        chosen.pop("", None)  # looked at already
+        return list(chosen)
+
+    def _check(self, rel: str) -> None:
+        """Look at one known folder: gone, changed (re-list), or its page rewritten."""
+        try:
+            stat = os.stat(self._path(rel), follow_symlinks=False)
+        except OSError:
+            self._drop(rel)
+            parent = rel.rpartition("/")[0]
+            self._recent[parent] = time.monotonic()
+            return
+        self._look(rel, stat.st_mtime_ns, restat=True)
+
+    def _look(self, rel: str, mtime_ns: int, restat: bool) -> None:
+        folder = self._folders.get(rel)
+        if folder is None or not folder.current(mtime_ns):
+            self._relist(rel, mtime_ns, folder)
+        elif restat and folder.page is not None:
+            page = self._restat(folder.page)
+            self._update_page(folder.page, page)
+            folder.page = page
+
+    # -- listing ---------------------------------------------------------------
+
+    def _relist(self, rel: str, mtime_ns: int, before: _Folder | None) -> None:
+        """List a folder again; walk what is new below it, drop what went away."""
+        folder = self._list(rel, mtime_ns)
+        self._folders[rel] = folder
+        self._recent[rel] = time.monotonic()
+        if len(self._recent) > RECENT_KEPT:
+            del self._recent[min(self._recent, key=self._recent.__getitem__)]
+        self._update_page(before.page if before else None, folder.page)
+        old = set(before.subfolders) if before else set()
+        for name in old - set(folder.subfolders):
+            self._drop(f"{rel}/{name}" if rel else name)
+        new = [f"{rel}/{name}" if rel else name for name in folder.subfolders if name not in old]
+        self._walk(new)
+
+    def _walk(self, rels: list[str]) -> None:
+        """List new folders and everything below them (iteratively: deep trees are fine)."""
+        stack = list(rels)
         while stack:
-            rel, mtime_ns = stack.pop()
-            seen.add(rel)
-            folder = self._folders.get(rel)
-            if folder is None or not folder.current(mtime_ns):
-                folder = self._list(rel, mtime_ns)
-                self._folders[rel] = folder
-            elif restat and folder.page is not None:
-                folder.page = self._restat(folder.page)
-            for name in folder.subfolders:
-                child = f"{rel}/{name}" if rel else name
-                try:
-                    child_stat = os.stat(self.root / child, follow_symlinks=False)
-                except OSError:
-                    continue  # deleted since the listing: gone at the next refresh
-                stack.append((child, child_stat.st_mtime_ns))
+            rel = stack.pop()
+            try:
+                stat = os.stat(self._path(rel), follow_symlinks=False)
+            except OSError:
+                continue  # deleted since the listing
+            folder = self._list(rel, stat.st_mtime_ns)
+            self._folders[rel] = folder
+            if not folder.current(stat.st_mtime_ns):
+                self._recent[rel] = time.monotonic()  # still being written: look again soon
+            self._update_page(None, folder.page)
+            stack += [f"{rel}/{name}" for name in folder.subfolders]
+
+    def _drop(self, rel: str) -> None:
+        """Forget a folder that went away, and everything below it."""
+        stack = [rel]
+        while stack:
+            key = stack.pop()
+            gone = self._folders.pop(key, None)
+            self._recent.pop(key, None)
+            if gone is not None:
+                self._update_page(gone.page, None)
+                stack += [f"{key}/{name}" for name in gone.subfolders]
+        prefix = f"{rel}/"
+        for key in [k for k in self._problems if k == rel or k.startswith(prefix)]:
+            del self._problems[key]
+
+    def _update_page(self, old: SummaryPage | None, new: SummaryPage | None) -> None:
+        """A folder's page went from ``old`` to ``new``: keep the index and note the change."""
+        if old is not None and (new is None or new.display_name != old.display_name):
+            self._pages.pop(old.display_name, None)
+            self._found[old.display_name] = None
+        if new is not None and self._pages.get(new.display_name) != new:
+            self._pages[new.display_name] = new
+            self._found[new.display_name] = new
 
     @staticmethod
     def _restat(page: SummaryPage) -> SummaryPage | None:

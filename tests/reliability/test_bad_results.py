@@ -23,6 +23,7 @@ from lute_model.experiment import Experiment
 from lute_model.lute_schema import record_task
 from lute_model.sources.journal import JOURNAL_NAME, JournalReader, append_event
 from lute_model.sources.lutedb import LuteDbReader
+from lute_model.sources import summary_tree
 from lute_model.sources.summary_tree import SummaryTreeReader
 from lute_model.status import TaskStatus
 from tests.reliability.conftest import add_page, build_experiment, inspect, problems_of
@@ -313,11 +314,13 @@ def test_a_journal_truncated_or_rotated_while_watched_is_read_from_the_start(tmp
 # -- the summary tree ----------------------------------------------------------
 
 
-def test_ten_thousand_pages_in_one_tab(tmp_path: Path):
-    """All 10,000 pages are found once; a refresh with nothing new lists no folder again.
+def test_ten_thousand_pages_in_one_tab(tmp_path: Path, monkeypatch):
+    """All 10,000 pages are found once; then a refresh looks at a bounded number of folders
+    (a poll costs what changed, not the size of the tree): a page a new row names is seen
+    at once, a page nobody names within one round of the sweep.
 
     Folder mtimes are set 10 s into the past so that none is "too recent to trust"
-    (those are re-listed on purpose). Work is counted in folder listings, not seconds.
+    (those are re-listed on purpose). Work is counted in file-system calls, not seconds.
     """
     root = tmp_path / "summary"
     old = time.time() - 10
@@ -331,16 +334,31 @@ def test_ten_thousand_pages_in_one_tab(tmp_path: Path):
     listed: list[str] = []
     list_folder = reader._list
     reader._list = lambda rel, mtime_ns: listed.append(rel) or list_folder(rel, mtime_ns)
+    stats: list[str] = []
+    real_stat = os.stat
+    monkeypatch.setattr(summary_tree.os, "stat",
+                        lambda path, **kw: stats.append(str(path)) or real_stat(path, **kw))
     delta = reader.refresh()
     assert len(delta.changed) == 10_000 and delta.problems == []
     assert len(listed) == 10_002  # the root, r0001 and each page folder, once
+    for _ in range(3):
+        listed.clear()
+        stats.clear()
+        assert not reader.refresh().changed
+        assert listed == []
+        # The root, then per recent or swept folder: the folder and its report.
+        assert len(stats) <= 1 + 2 * (2 + summary_tree.SWEEP_PER_REFRESH)
+    for name in ("p00042", "p07777"):
+        (root / "r0001" / name / "report.html").write_bytes(b"<p>new</p>")
+        os.utime(root / "r0001" / name, (old + 5, old + 5))
     listed.clear()
-    assert not reader.refresh().changed
-    assert listed == []
-    (root / "r0001" / "p00042" / "report.html").write_bytes(b"<p>new</p>")
-    os.utime(root / "r0001" / "p00042", (old + 5, old + 5))
-    changed = [page.display_name for page in reader.refresh().changed]
-    assert changed == ["r0001/p00042"] and listed == ["r0001/p00042"]
+    changed = [page.display_name for page in reader.refresh(hints=["r0001/p00042"]).changed]
+    assert "r0001/p00042" in changed and "r0001/p00042" in listed
+    refreshes = 1
+    while "r0001/p07777" not in changed:
+        changed += [page.display_name for page in reader.refresh().changed]
+        refreshes += 1
+        assert refreshes <= 10_002 // summary_tree.SWEEP_PER_REFRESH + 2, "the sweep stalled"
 
 
 def test_empty_reports_folders_named_report_html_and_pages_that_vanish(tmp_path: Path):

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from dashboard.limits import Busy, Gate
+
+T = TypeVar("T")
+
+
+def _run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``asyncio.run`` in a thread of its own: the browser tests leave pytest-playwright's
+    event loop running in the main thread, where ``asyncio.run`` refuses to start."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(main())).result()
 
 
 async def _visit(gate: Gate, name: str, log: list[str], hold_s: float = 0.05,
@@ -30,7 +42,7 @@ def test_turns_come_in_order_and_the_line_is_bounded():
         results = await asyncio.gather(*(_visit(gate, str(n), log) for n in range(7)))
         return log, results
 
-    log, results = asyncio.run(main())
+    log, results = _run(main)
     assert log == ["0", "1", "2", "3"]
     assert results == ["ok"] * 4 + ["busy"] * 3
 
@@ -43,7 +55,7 @@ def test_a_wait_longer_than_allowed_is_busy_and_gives_no_slot_away():
         assert await _visit(gate, "after", log) == "ok"
         return results, gate.in_use
 
-    results, in_use = asyncio.run(main())
+    results, in_use = _run(main)
     assert results == ["ok", "busy"]
     assert in_use == 0
 
@@ -62,6 +74,6 @@ def test_the_loop_is_free_between_two_turns():
                              _visit(gate, "b", log, blocking=True), other())
         return log
 
-    log = asyncio.run(main())
+    log = _run(main)
     between = log[log.index("a") + 1:log.index("b")]
     assert "other" in between
