@@ -6,6 +6,7 @@ from typing import Any
 
 from lute_model.experiment import Experiment
 from lute_model.problems import Problem
+from lute_model.values import values_of
 
 
 def experiment_json(experiment: Experiment) -> dict[str, Any]:
@@ -29,6 +30,7 @@ def experiment_json(experiment: Experiment) -> dict[str, Any]:
                 "status": row.status.name,
                 "timestamp": row.timestamp,
                 "summary": row.summary,
+                "values": values_of(row.summary),
                 "impl_schemas": row.impl_schemas,
                 "database": row.source,
                 "id": row.rowid,

@@ -117,6 +117,6 @@ def parse_status(raw: Any) -> AnyStatus:
     word = text.upper().removeprefix("TASKSTATUS.")
     if word in _BY_NAME:
         return _BY_NAME[word]
-    if word.lstrip("-").isdigit():
+    if word.lstrip("-").isascii() and word.lstrip("-").isdigit():  # not "²": int() refuses it
         return _BY_VALUE.get(int(word), UnknownStatus(raw=text[:80]))
     return UnknownStatus(raw=text[:80])
