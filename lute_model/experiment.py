@@ -177,7 +177,7 @@ class Experiment(param.Parameterized):
                 if before is not None:
                     counts[before.name] -= 1
                 counts[row.status.name] += 1
-                if before != row.status:
+                if before != row.status and self.loaded:  # the first read is no news
                     change.transitions.append((row, before))
             timeout = row.gen_cfg.get("task_timeout")
             if isinstance(timeout, (int, float)) and timeout > 0:

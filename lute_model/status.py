@@ -94,7 +94,22 @@ _BY_NAME = {member.name: member for member in TaskStatus}
 _BY_VALUE = {member.value: member for member in TaskStatus}
 
 
+_PARSED: dict[Any, AnyStatus] = {}
+
+
 def parse_status(raw: Any) -> AnyStatus:
+    """:func:`read_status`, remembered for the few words and numbers a database repeats."""
+    if type(raw) in (str, int):
+        found = _PARSED.get(raw)
+        if found is None:
+            if len(_PARSED) > 1024:  # arbitrary text: do not keep it all
+                _PARSED.clear()
+            found = _PARSED[raw] = read_status(raw)
+        return found
+    return read_status(raw)
+
+
+def read_status(raw: Any) -> AnyStatus:
     """Read a status as any writer may have stored it; never raise.
 
     Accepts a :class:`TaskStatus` (ours or LUTE's, by name), ``"COMPLETED"``,

@@ -13,6 +13,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from lute_model.results import PayloadInfo
+
 #: Summaries are free text that can be megabytes long; the state keeps this
 #: much of each (the whole is read on request).
 SUMMARY_KEEP = 16 * 1024
@@ -57,3 +59,35 @@ def read_new_rows(con: sqlite3.Connection, table: str, into: dict[int, dict[str,
     for row in cursor:
         record = dict(zip(names, row, strict=False))
         into[record["id"]] = record
+
+
+#: Text up to this many bytes is interned: statuses, timestamps, short summaries,
+#: parameter values repeat across thousands of rows and would each be a copy.
+INTERN_BYTES = 96
+_interned: dict[bytes, str] = {}
+_payloads: dict[tuple[str, int, str | None], PayloadInfo] = {}
+#: The caches forget everything past this many entries (a bound, not an LRU).
+_CACHE_MAX = 200_000
+
+
+def decode_text(data: bytes) -> str:
+    """SQLite TEXT as ``str`` (bad UTF-8 replaced, never an error); short text shared."""
+    if len(data) > INTERN_BYTES:
+        return data.decode("utf-8", errors="replace")
+    text = _interned.get(data)
+    if text is None:
+        if len(_interned) >= _CACHE_MAX:
+            _interned.clear()
+        text = _interned[data] = data.decode("utf-8", errors="replace")
+    return text
+
+
+def payload_info(kind: str | None, size: int | None, text: str | None) -> PayloadInfo:
+    """What is known of a payload, shared between rows that have the same (most have "")."""
+    key = (kind or "null", size or 0, text)
+    found = _payloads.get(key)
+    if found is None:
+        if len(_payloads) >= _CACHE_MAX:
+            _payloads.clear()
+        found = _payloads[key] = PayloadInfo(*key)
+    return found

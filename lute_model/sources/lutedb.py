@@ -25,7 +25,7 @@ from urllib.parse import quote as url_quote
 
 from lute_model.problems import Problem
 from lute_model.results import ExecutionDetails, TaskRun
-from lute_model.sources.db_common import SUMMARY_KEEP, quote
+from lute_model.sources.db_common import SUMMARY_KEEP, decode_text, quote
 from lute_model.sources.lutedb_v1 import V1Tables
 from lute_model.sources.lutedb_v2 import V2Executions
 
@@ -102,7 +102,7 @@ class LuteDbReader:
         uri = f"file:{url_quote(str(self.path.resolve()))}?mode=ro"
         con = sqlite3.connect(uri, uri=True, timeout=self.busy_timeout,
                               isolation_level=None, check_same_thread=False)
-        con.text_factory = lambda data: data.decode("utf-8", errors="replace")
+        con.text_factory = decode_text
         return con
 
     def close(self) -> None:

@@ -14,9 +14,10 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from lute_model.results import PayloadInfo, TaskRun, text_of
+from lute_model.results import TaskRun, text_of
 from lute_model.sources.db_common import (
     capped_sql,
+    payload_info,
     payload_sql,
     quote,
     read_new_rows,
@@ -83,6 +84,8 @@ class V1Tables:
         self._gen_cfg: dict[int, dict[str, Any]] = {}
         self._exec_cfg: dict[int, dict[str, Any]] = {}
         self._has_shared: set[str] = set()
+        # Task -> parameter values -> the dict rows with those values share (read-only).
+        self._same_parameters: dict[str, dict[tuple, dict[str, Any]]] = {}
 
     @property
     def present(self) -> bool:
@@ -155,8 +158,8 @@ class V1Tables:
             summary=text_of(summary),
             summary_size=summary_len or 0,
             impl_schemas=schemas if schemas is None else str(schemas),
-            payload=PayloadInfo(payload_kind or "null", payload_len or 0, payload_text),
-            parameters=dict(zip(params, row[12:], strict=False)),
+            payload=payload_info(payload_kind, payload_len, payload_text),
+            parameters=self._parameters(task, params, row[12:]),
             gen_cfg=gen,
             exec_cfg=self._exec_cfg.get(exec_id, {}),
             source=self.source,
@@ -164,6 +167,19 @@ class V1Tables:
             valid_flag=valid,
             layout=self.layout,
         )
+
+    def _parameters(self, task: str, names: list[str], values: tuple) -> dict[str, Any]:
+        """The row's parameters; consecutive runs of one configuration share one dict."""
+        try:
+            cache = self._same_parameters.setdefault(task, {})
+            found = cache.get(values)
+        except TypeError:  # a value that cannot be a key: its own dict
+            return dict(zip(names, values, strict=False))
+        if found is None:
+            if len(cache) >= 64:
+                cache.clear()
+            found = cache[values] = dict(zip(names, values, strict=False))
+        return found
 
     def read_value(self, con: sqlite3.Connection, task: str, rowid: int, field: str,
                    limit: int | None) -> Any:

@@ -19,9 +19,10 @@ import json
 import sqlite3
 from typing import Any
 
-from lute_model.results import ExecutionDetails, PayloadInfo, TaskRun, schema_names, text_of
+from lute_model.results import ExecutionDetails, TaskRun, schema_names, text_of
 from lute_model.sources.db_common import (
     PARAMETER_KEEP,
+    payload_info,
     payload_sql,
     read_new_rows,
     summary_sql,
@@ -174,7 +175,7 @@ class V2Executions:
             summary_size=summary_len or 0,
             impl_schemas=schema_names(schema if isinstance(schema, int) else None,
                                       self._schema_names),
-            payload=PayloadInfo(payload_kind or "null", payload_len or 0, payload_text),
+            payload=payload_info(payload_kind, payload_len, payload_text),
             gen_cfg=header,
             exec_cfg=self._executor(executor_id),
             source=self.source,
