@@ -167,6 +167,7 @@ class Experiment(param.Parameterized):
         counts = ({status.name: 0 for status in ALL_STATUSES} if change.reset
                   else self._current_counts())
         named: set[str] = set()  # pages new rows name: the tree looks at them at once
+        news = self.loaded  # the first read is no news: no transitions
         for row in change.rows + change.events:
             cell = (row.task, row.run_key)
             current = latest.get(cell)
@@ -177,7 +178,7 @@ class Experiment(param.Parameterized):
                 if before is not None:
                     counts[before.name] -= 1
                 counts[row.status.name] += 1
-                if before != row.status and self.loaded:  # the first read is no news
+                if before != row.status and news:
                     change.transitions.append((row, before))
             timeout = row.gen_cfg.get("task_timeout")
             if isinstance(timeout, (int, float)) and timeout > 0:

@@ -9,6 +9,7 @@ holds tens of thousands of them and nothing watches a single row.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -168,6 +169,7 @@ class TaskRun:
                           payload=payload, impl_schemas=self.impl_schemas)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # every row asks; a run's label repeats
 def run_key(run: str) -> int | str:
     """'12', '0012', 'r0012' and 'run12' are one run: 12.  Other labels stay text."""
     text = str(run).strip()

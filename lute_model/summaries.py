@@ -84,9 +84,8 @@ class DisplayName:
                 raise InvalidDisplayName(f"display_name has an empty part: {raw[:200]!r}")
             if part in {".", ".."}:
                 raise InvalidDisplayName(f"display_name contains {part!r}: {raw[:200]!r}")
-            if any(unicodedata.category(ch) == "Cc" for ch in part):
-                raise InvalidDisplayName(
-                    f"display_name contains a control character: {raw[:200]!r}")
+        if not raw.isprintable() and any(unicodedata.category(ch) == "Cc" for ch in raw):
+            raise InvalidDisplayName(f"display_name contains a control character: {raw[:200]!r}")
         return cls(raw)
 
     @property
