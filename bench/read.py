@@ -81,38 +81,45 @@ def _insert_sql(task: str) -> str:
     return f"INSERT INTO {task} ({quoted}) VALUES ({', '.join('?' for _ in names)})"
 
 
+def chains(first_run: int, count: int):
+    """``count`` (run, Task, status) of whole chains of the 8 Tasks from ``first_run``, then
+    part of one; each run once, before its Tasks, as ``(run, None, None)``."""
+    tasks, added, run = list(TASKS), 0, first_run
+    while added < count:
+        yield run, None, None
+        for task in tasks[: count - added]:
+            yield run, task, STATUSES[(run + len(task)) % len(STATUSES)]
+            added += 1
+        run += 1
+
+
 class BenchDb:
-    """A growing lute.db: rows are added run by run, each run a chain of the 8 Tasks."""
+    """A growing lute.db in LUTE's v1 layout: rows added run by run, each run a chain."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.next_run = 1
-        self.gen_ids: dict[int, int] = {}
         for task in TASKS:  # LUTE's own path: creates gen_cfg, exec_cfg and the Task tables
             record_task(str(path), task=task, run="0", status=TaskStatus.COMPLETED,
                         summary=_summary(task, 0), parameters=TASKS[task], experiment=EXPERIMENT,
                         env={"LUTE_CONFIGPATH": "/sdf/x.yaml", "SLURM_JOB_ID": "1"})
 
     def add_rows(self, count: int) -> None:
-        """Add ``count`` Task rows (whole chains of 8, then part of one) in one transaction."""
-        tasks = list(TASKS)
-        by_task: dict[str, list[list]] = {task: [] for task in tasks}
+        """Add ``count`` Task rows in one transaction (bulk, with the same columns)."""
+        by_task: dict[str, list[list]] = {task: [] for task in TASKS}
         con = sqlite3.connect(self.path)
         try:
             with con:
-                added = 0
-                while added < count:
-                    run = self.next_run
-                    self.next_run += 1
-                    gen_id = con.execute(
-                        "INSERT INTO gen_cfg (title, experiment, run, date, lute_version, "
-                        "task_timeout) VALUES (?, ?, ?, ?, ?, ?)",
-                        ("LUTE Task Configuration", EXPERIMENT, str(run), "2024/10/09", 0.1, 600),
-                    ).lastrowid
-                    for task in tasks[: count - added]:
-                        status = STATUSES[(run + len(task)) % len(STATUSES)]
+                for run, task, status in chains(self.next_run, count):
+                    if task is None:
+                        gen_id = con.execute(
+                            "INSERT INTO gen_cfg (title, experiment, run, date, lute_version, "
+                            "task_timeout) VALUES (?, ?, ?, ?, ?, ?)",
+                            ("LUTE Task Configuration", EXPERIMENT, str(run), "2024/10/09", 0.1,
+                             600)).lastrowid
+                        self.next_run = run + 1
+                    else:
                         by_task[task].append(_task_row(task, run, gen_id, status))
-                        added += 1
                 for task, rows in by_task.items():
                     if rows:
                         con.executemany(_insert_sql(task), rows)
@@ -128,23 +135,18 @@ class BenchDbV2:
         self.next_run = 0
 
     def add_rows(self, count: int) -> None:
-        """Add ``count`` executions (whole chains of 8, then part of one) in one transaction."""
-        tasks = list(TASKS)
+        """Add ``count`` executions, each through our v2 writer, in one transaction."""
         con = sqlite3.connect(self.path)
         try:
             with con:
-                added = 0
-                while added < count:
-                    run = self.next_run
-                    self.next_run += 1
-                    for task in tasks[: count - added]:
-                        status = STATUSES[(run + len(task)) % len(STATUSES)]
+                for run, task, status in chains(self.next_run, count):
+                    self.next_run = run + 1
+                    if task is not None:
                         insert_execution(con, Execution(
                             task=task, run=str(run), status=status, summary=_summary(task, run),
                             impl_schemas="HDF5", parameters=TASKS[task], experiment=EXPERIMENT,
                             date="2024/10/09", env={"LUTE_CONFIGPATH": "/sdf/x.yaml",
                                                     "SLURM_JOB_ID": str(run)}))
-                        added += 1
         finally:
             con.close()
 

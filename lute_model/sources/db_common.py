@@ -91,3 +91,11 @@ def payload_info(kind: str | None, size: int | None, text: str | None) -> Payloa
             _payloads.clear()
         found = _payloads[key] = PayloadInfo(*key)
     return found
+
+
+def unreadable(err: sqlite3.DatabaseError) -> str:
+    """Why a table could not be read, for a Problem; a writer's lock is re-raised instead:
+    the whole read waits and retries (the reader says busy), nothing is skipped."""
+    if isinstance(err, sqlite3.OperationalError) and "locked" in str(err):
+        raise err
+    return str(err)

@@ -22,6 +22,7 @@ from lute_model.sources.db_common import (
     quote,
     read_new_rows,
     summary_sql,
+    unreadable,
 )
 from lute_model.status import UnknownStatus, parse_status
 
@@ -129,10 +130,8 @@ class V1Tables:
         try:
             found = con.execute(table.select_sql(), (since,)).fetchall()
         except sqlite3.DatabaseError as err:
-            if isinstance(err, sqlite3.OperationalError) and "locked" in str(err):
-                raise
-            problems.append(f"Task table {table.name!r} could not be read ({err}); its rows "
-                            "are not shown.")
+            problems.append(f"Task table {table.name!r} could not be read ({unreadable(err)}); "
+                            "its rows are not shown.")
             return
         params = table.parameter_columns
         unknown = 0

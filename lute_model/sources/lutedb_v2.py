@@ -26,6 +26,7 @@ from lute_model.sources.db_common import (
     payload_sql,
     read_new_rows,
     summary_sql,
+    unreadable,
 )
 from lute_model.status import UnknownStatus, parse_status
 
@@ -121,10 +122,8 @@ class V2Executions:
             self._read_lookups(con)
             found = con.execute(self._select, (self._last_id,)).fetchall()
         except sqlite3.DatabaseError as err:
-            if isinstance(err, sqlite3.OperationalError) and "locked" in str(err):
-                raise
-            problems.append(f"the v2 tables could not be read ({err}); their executions are "
-                            "not shown.")
+            problems.append(f"the v2 tables could not be read ({unreadable(err)}); their "
+                            "executions are not shown.")
             return
         if not found:
             return
