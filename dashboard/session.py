@@ -25,7 +25,7 @@ from lute_model.experiment import ExperimentChange
 
 log = logging.getLogger(__name__)
 
-VIEWS = ["overview", "tasks", "summary", "problems"]
+VIEWS = ["overview", "tasks", "summary", "problems", "trends", "compare"]
 
 #: The SessionState of each live document, so that subscriptions can ask it.
 _STATES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -39,6 +39,9 @@ class SessionState(param.Parameterized):
     task = param.String(default="", doc="Task whose detail is open.")
     run = param.String(default="", doc="Run of the open Task detail.")
     page = param.String(default="", doc="display_name of the open summary page.")
+    trend = param.String(default="", doc="Values drawn against run: 'TASK:VALUE', several "
+                         "joined by '|'.")
+    compare = param.String(default="", doc="The two runs compared: 'R1,R2'.")
     prefix = param.String(default="", doc="URL prefix the server runs under.")
     paused = param.Boolean(default=False, doc="Live updates held back for this session.")
     title = param.String(default="LUTE dashboard", doc="The browser tab's title.")

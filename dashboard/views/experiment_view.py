@@ -15,16 +15,23 @@ import panel as pn
 import param
 
 from dashboard.session import SessionState, subscribe
+from dashboard.views.compare import CompareView
 from dashboard.views.live import LiveStatus, shared_feed_html
 from dashboard.views.problems import ProblemsView
 from dashboard.views.status_grid import StatusGrid
 from dashboard.views.summary_browser import SummaryBrowser
 from dashboard.views.task_detail import TaskDetail
 from dashboard.views.task_table import TaskTable
+from dashboard.views.trends import TrendsView
 from lute_model.experiment import Experiment, ExperimentChange
 
 SCREENS = [("overview", "Overview"), ("tasks", "Tasks"), ("summary", "Summary pages"),
+           ("trends", "Trends"), ("compare", "Compare"),
            ("problems", "Problems")]
+#: Views that are a mode of another screen's tab.
+SHOWN_IN = {"sheet": "summary"}
+#: Screens beside which a Task detail opens (a click there chooses a Task and run).
+WITH_DETAIL = ("overview", "tasks", "trends")
 
 
 class ExperimentView(pn.viewable.Viewer):
@@ -67,9 +74,14 @@ class ExperimentView(pn.viewable.Viewer):
             return TaskTable(**args)
         if key == "summary":
             return SummaryBrowser(**args)
+        if key == "trends":
+            return TrendsView(**args)
+        if key == "compare":
+            return CompareView(**args)
         return ProblemsView(experiment=self.experiment)
 
     def _open(self, key: str) -> None:
+        key = SHOWN_IN.get(key, key)
         index = [k for k, _ in SCREENS].index(key)
         if key not in self._built:
             view = self._built[key] = self._make(key)
@@ -80,7 +92,7 @@ class ExperimentView(pn.viewable.Viewer):
     def _tab_chosen(self, event: param.parameterized.Event) -> None:
         key = SCREENS[event.new][0]
         self._open(key)
-        if self.session.view != key:
+        if SHOWN_IN.get(self.session.view, self.session.view) != key:
             self.session.view = key
 
     def _view_changed(self, event: param.parameterized.Event) -> None:
@@ -89,7 +101,7 @@ class ExperimentView(pn.viewable.Viewer):
     # -- Task detail ---------------------------------------------------------
 
     def _detail_visibility(self, *_events: object) -> None:
-        show = bool(self.session.task) and self.session.view in ("overview", "tasks")
+        show = bool(self.session.task) and self.session.view in WITH_DETAIL
         if show and self._detail is None:
             self._detail = TaskDetail(experiment=self.experiment, session=self.session)
             self._detail_column.objects = [self._detail]
@@ -111,7 +123,8 @@ class ExperimentView(pn.viewable.Viewer):
     def _title_problems(self, *_events: object) -> None:
         count = len(self.experiment.problems)
         title = f"Problems ({count})" if count else "Problems"
-        self._tabs[3] = (title, self._tabs[3])
+        index = [key for key, _ in SCREENS].index("problems")
+        self._tabs[index] = (title, self._tabs[index])
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Row(self._tabs, self._detail_column, sizing_mode="stretch_both")

@@ -22,28 +22,41 @@ from panel.custom import JSComponent
 from dashboard.session import VIEWS, SessionState
 
 #: Query keys, in the order they appear in a link.
-KEYS = ("exp", "view", "task", "run", "page")
+KEYS = ("exp", "view", "task", "run", "page", "trend", "compare")
 
 
 def to_query(state: SessionState) -> str:
     """The query string of a deep link to what ``state`` shows."""
-    fields = {"exp": state.experiment, "task": state.task, "run": state.run, "page": state.page}
-    default_view = "summary" if state.page and not state.task else "overview"
-    if state.view != default_view:
+    fields = {"exp": state.experiment, "task": state.task, "run": state.run, "page": state.page,
+              "trend": state.trend, "compare": state.compare}
+    if state.view != default_view(fields):
         fields["view"] = state.view
     return urlencode({key: fields[key] for key in KEYS if fields.get(key)})
 
 
 def from_query(query: str) -> dict[str, str]:
     """SessionState updates from a query string; unknown keys and values are ignored."""
-    raw = {key: values[-1] for key, values in parse_qs(query.lstrip("?")).items() if values}
+    parsed = parse_qs(query.lstrip("?"))
+    raw = {key: values[-1] for key, values in parsed.items() if values}
     update = {"experiment": raw.get("exp", ""), "task": raw.get("task", ""),
-              "run": raw.get("run", ""), "page": raw.get("page", "")}
+              "run": raw.get("run", ""), "page": raw.get("page", ""),
+              # Several values: joined by '|' in one key, or the key repeated.
+              "trend": "|".join(parsed.get("trend", [])), "compare": raw.get("compare", "")}
     view = raw.get("view")
     if view not in VIEWS:
-        view = "summary" if update["page"] and not update["task"] else "overview"
+        view = default_view(update)
     update["view"] = view
     return {key: value[:4096] for key, value in update.items()}
+
+
+def default_view(fields: dict[str, str]) -> str:
+    """The screen a link without ``view=`` opens: the one its other keys are about."""
+    if fields.get("task"):
+        return "overview"
+    for key, view in (("page", "summary"), ("trend", "trends"), ("compare", "compare")):
+        if fields.get(key):
+            return view
+    return "overview"
 
 
 class UrlState(JSComponent):
@@ -87,6 +100,7 @@ def bind_url(state: SessionState, initial_query: str) -> UrlState:
         if event.new != to_query(state):
             state.param.update(**from_query(event.new))
 
-    state.param.watch(state_changed, ["experiment", "view", "task", "run", "page"])
+    state.param.watch(state_changed, ["experiment", "view", "task", "run", "page", "trend",
+                                      "compare"])
     url.param.watch(url_changed, "search")
     return url
