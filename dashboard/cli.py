@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dashboard.views.markup import visible
 from lute_model.discovery import discover
 from lute_model.experiment import Experiment
 from lute_model.snapshot import inspect_json
@@ -38,34 +39,39 @@ def _paint(text: str, status: str, color: bool) -> str:
 
 
 def _print_table(experiment: Experiment, color: bool, out=sys.stdout) -> None:
-    print(f"\n{experiment.name}", file=out)
+    def say(line: str) -> None:
+        # Names from disk can hold a NUL or a lone surrogate (which no terminal
+        # encoding takes): spelled out as the dashboard shows them.
+        print(visible(line), file=out)
+
+    say(f"\n{experiment.name}")
     tasks = experiment.tasks
-    width = max([len(t) for t in tasks] + [4])
+    width = max([len(visible(t)) for t in tasks] + [4])
     for task in tasks:
         cells = []
         for run in reversed(experiment.runs):
             row = experiment.latest.get((task, run))
             cells.append(" " if row is None else _paint(SYMBOL[row.status.name], row.status.name,
                                                          color))
-        print(f"  {task:<{width}} {''.join(cells)}", file=out)
+        say(f"  {visible(task):<{width}} {''.join(cells)}")
     if experiment.runs:
         first, last = experiment.runs[-1], experiment.runs[0]
-        print(f"  {'':<{width}} runs {first} … {last} ({len(experiment.runs)})", file=out)
+        say(f"  {'':<{width}} runs {first} … {last} ({len(experiment.runs)})")
     counts = experiment.counts
     legend = "  ".join(_paint(f"{SYMBOL[s.name]} {s.name} {counts[s.name]}", s.name, color)
                        for s in ALL_STATUSES if counts[s.name])
-    print(f"  {legend}", file=out)
+    say(f"  {legend}")
     pages = experiment.pages.values()
     empty = sum(1 for p in pages if p.empty)
     orphans = sum(1 for p in pages if p.display_name not in experiment.page_refs)
     tabs = len({p.tab for p in pages})
-    print(f"  summary pages: {len(pages)} in {tabs} tabs ({empty} empty, {orphans} without a "
-          "database row)", file=out)
+    say(f"  summary pages: {len(pages)} in {tabs} tabs ({empty} empty, {orphans} without a "
+        "database row)")
     for path, layouts in sorted(experiment.layouts.items()):
         read_as = f"LUTE's {' + '.join(layouts)} database layout" if layouts else "no LUTE layout"
-        print(f"  {path}: read as {read_as}", file=out)
+        say(f"  {path}: read as {read_as}")
     for problem in experiment.problems:
-        print(f"  problem: {problem.path}: {problem.message}", file=out)
+        say(f"  problem: {problem.path}: {problem.message}")
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -78,7 +84,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         for experiment in experiments:
             _print_table(experiment, color)
         for problem in problems:
-            print(f"problem: {problem.path}: {problem.message}")
+            print(visible(f"problem: {problem.path}: {problem.message}"))
     return 0 if experiments else 1
 
 

@@ -17,7 +17,7 @@ import param
 from panel.custom import JSComponent
 
 from dashboard.session import SessionState, subscribe
-from dashboard.views.markup import badge, esc, status_css
+from dashboard.views.markup import Html, badge, status_css
 from lute_model.experiment import Experiment
 from lute_model.results import TaskRun
 from lute_model.sources.journal import parse_time
@@ -121,27 +121,31 @@ def shared_feed_html(experiment: Experiment) -> str:
     with _FEEDS_LOCK:
         cached = _FEEDS.get(experiment)
         if cached is None or cached[0] != key:
-            cached = (key, feed_html(experiment.recent, experiment.overdue()))
+            cached = (key, str(feed_html(experiment.recent, experiment.overdue())))
             _FEEDS[experiment] = cached
         return cached[1]
 
 
-def feed_html(recent: list, overdue: list[TaskRun]) -> str:
+def feed_html(recent: list, overdue: list[TaskRun]) -> Html:
     """The latest status changes, newest first, as safe HTML."""
     if not recent:
-        return ("<div class='feed-empty'>No status changes yet. New ones appear here as Tasks "
-                "start, run and end.</div>")
+        return Html("<div class='feed-empty'>No status changes yet. New ones appear here as "
+                    "Tasks start, run and end.</div>")
     late = {(r.task, r.run) for r in overdue}
     items = []
     for row, before in recent[:FEED_SHOWN]:
-        clock = row.timestamp[11:19]
-        was = f" <span class='was'>(was {esc(before.name)})</span>" if before else ""
-        flag = " <b class='late'>overdue</b>" if (row.task, row.run) in late else ""
+        was = Html(" <span class='was'>(was {})</span>").format(before.name) if before else ""
+        flag = Html(" <b class='late'>overdue</b>") if (row.task, row.run) in late else ""
         text = first_line(row.summary.split(";/", 1)[0], 110)  # report paths: in the detail
-        message = f" <span class='msg'>{esc(text)}</span>" if text else ""
-        items.append(f"<li><time>{esc(clock)}</time> run {esc(row.run)} · {esc(row.task)} "
-                     f"{badge(row.status)}{was}{flag}{message}</li>")
-    return f"<ul class='feed'>{''.join(items)}</ul>"
+        message = Html(" <span class='msg'>{}</span>").format(text) if text else ""
+        items.append(Html("<li><time>{}</time> run {} · {} {}{}{}{}</li>").format(
+            row.timestamp[11:19], row.run, row.task, badge(row.status), was, flag, message))
+    return Html("<ul class='feed'>{}</ul>").format(Html().join(items))
+
+
+def alert_text(row: TaskRun) -> Html:
+    """A notification's message: the toast library renders it as HTML, so it is built as HTML."""
+    return Html("{}: {}, run {}").format(row.status.name, row.task, row.run)
 
 
 _FEED_CSS = status_css() + """
@@ -207,8 +211,7 @@ class LiveStatus(pn.viewable.Viewer):
                 break  # the rest were there before: already announced
             row = item[0]
             if row.status in ALARMING and pn.state.notifications is not None:
-                pn.state.notifications.error(
-                    f"{row.status.name}: {row.task}, run {row.run}", duration=15000)
+                pn.state.notifications.error(str(alert_text(row)), duration=15000)
 
     def _title(self, *_events: object) -> None:
         """The browser tab's title counts running and failed Tasks: visible from another tab."""

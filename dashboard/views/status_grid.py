@@ -9,14 +9,17 @@ an empty cell where a Task never ran), so the row of a cell is arithmetic and
 a refresh patches only the changed cells and streams the new runs.
 
 The columns for one experiment state are built once and shared by every
-session (cached by the identity of ``experiment.change``); each session copies
-the lists into its own bokeh models, because bokeh patches and streams them in
-place.
+session (:mod:`dashboard.views.grid_columns`).  A page opens with the newest
+FIRST_RUNS runs; once it is shown (or at once, when that is every run) the
+session holds every run, and every later rebuild (a new Task, a run that sorts
+below the newest, a resume) keeps every run: a session shows what a fresh one
+would.
 
 Test hook: the figure is named ``status-grid``.  In the browser,
 ``Bokeh.documents[0].get_model_by_name('status-grid')`` is the figure and its
 first renderer's ``data_source.data`` holds one entry per cell in the columns
-``task``, ``run`` (the row's label), ``status`` (a status name, ``""`` where
+``task``, ``run`` (the row's label; both as shown, NUL and lone surrogates
+spelled out), ``status`` (a status name, ``""`` where
 the Task never ran) and ``color`` (``PALETTE[status]``).  The second
 renderer's source holds only the status symbols of the cells in view.
 """
@@ -25,18 +28,15 @@ from __future__ import annotations
 
 import copy
 import math
-import threading
-import weakref
-from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import panel as pn
 import param
 from bokeh.models import (
     ColumnDataSource,
     CustomJS,
     CustomJSHover,
+    CustomJSTickFormatter,
     FactorRange,
     HoverTool,
     Range1d,
@@ -44,14 +44,26 @@ from bokeh.models import (
     WheelPanTool,
     WheelZoomTool,
 )
+from bokeh.models.dom import Div, Styles, ValueRef
 from bokeh.plotting import figure
 
 from dashboard.session import SessionState, subscribe
-from dashboard.views.markup import esc, legend, status_css
+from dashboard.views.grid_columns import (
+    COLUMNS,
+    LABEL_CHARS,
+    MAX_SYMBOL_ROWS,
+    SHORT_LABEL_JS,
+    SYMBOLS_JS,
+    build_columns,
+    cell_values,
+    shared_grid,
+    short_label,
+    shown_name,
+    symbols_in_view,
+)
+from dashboard.views.markup import Html, legend, status_css
 from lute_model.experiment import Experiment, ExperimentChange
-from lute_model.results import TaskRun
-from lute_model.status import PALETTE, SYMBOL, TEXT_ON
-from lute_model.summary_text import first_line
+from lute_model.status import SYMBOL, TEXT_ON
 
 #: Rows shown before the person scrolls: the last hour or two of an experiment.
 VISIBLE_ROWS = 40
@@ -61,124 +73,13 @@ MIN_ROWS = 8
 ROW_PX = 15
 #: Widest a Task's column gets: with a few Tasks, cells stay cells rather than long bars.
 MAX_COLUMN_PX = 160
-#: Above this many visible rows the status symbols would overlap: show color only.
-MAX_SYMBOL_ROWS = 60
-#: Fill of a cell whose Task never ran for that run: a faint grey on light and dark pages.
-EMPTY_COLOR = "rgba(128, 128, 128, 0.12)"
-
-#: One entry per cell.  Every string column costs the first page load of a big
-#: experiment about a second, so what can be derived in the browser (symbol,
-#: text color) is not a column.
-HOVER_SUMMARY = 80
+#: Widest a tooltip's value gets before it wraps (a Task name can be 300 characters).
+HOVER_WIDTH = "480px"
 #: Runs a page opens with (the newest); older ones are sent once it is shown.
 FIRST_RUNS = 200
-COLUMNS = ("task", "run", "y", "status", "color", "time", "summary")
-
-Columns = dict[str, Any]
-
-#: Fills the symbols' own small source with the cells in view: the text glyph
-#: measures every string it holds, which for 40,000 cells took seconds.  Set
-#: with ``sync: false``: the server does not need to hear about it.
-SYMBOLS_JS = """
-const data = source.data, width = x_range.factors.length;
-const low = Math.max(0, Math.ceil(y_range.start - 0.5)), high = Math.floor(y_range.end + 0.5);
-const pick = {task: [], y: [], symbol: [], color: []};
-if (width > 0 && high - low <= max_rows) {
-  const stop = Math.min(data.task.length, high * width);
-  for (let i = low * width; i < stop; i++) {
-    const status = data.status[i];
-    if (!status) continue;
-    pick.task.push(data.task[i]); pick.y.push(data.y[i]);
-    pick.symbol.push(symbol_of[status]); pick.color.push(text_on[status]);
-  }
-}
-symbols.setv({data: pick}, {sync: false});
-"""
 
 #: The hover's status line: glyph and name, or that the Task never ran (text, never HTML).
 STATUS_HOVER_JS = "return value ? `${symbol_of[value]} ${value}` : 'never ran';"
-
-
-def run_label(run: Any) -> str:
-    """How a run key is shown on the axis and handed to the session: ``12``, ``calib``."""
-    return str(run)
-
-
-def cell_values(row: TaskRun | None) -> dict[str, Any]:
-    """What one cell shows for its latest execution (or for none): every column but place."""
-    if row is None:
-        return {"status": "", "color": EMPTY_COLOR, "time": "", "summary": ""}
-    name = row.status.name
-    # Every cell's text goes to every browser: the hover gets the first line, short.
-    return {"status": name, "color": PALETTE[name], "time": row.timestamp[:19],
-            "summary": first_line(row.summary, HOVER_SUMMARY)}
-
-
-def build_columns(experiment: Experiment, runs_bottom_up: list[Any], first_y: int = 0) -> Columns:
-    """The dense columns for ``runs_bottom_up``, row by row, Tasks in pipeline order."""
-    columns: Columns = {name: [] for name in COLUMNS if name != "y"}
-    latest = experiment.latest
-    tasks = experiment.tasks
-    for run in runs_bottom_up:
-        label = run_label(run)
-        for task in tasks:
-            values = cell_values(latest.get((task, run)))
-            values.update(task=task, run=label)
-            for name, column in columns.items():
-                column.append(values[name])
-    rows = np.arange(first_y, first_y + len(runs_bottom_up), dtype=np.int32)
-    columns["y"] = np.repeat(rows, len(tasks))
-    return columns
-
-
-def symbols_in_view(columns: Columns, width: int, start: float, end: float) -> Columns:
-    """The symbols of the cells between ``start`` and ``end``: what SYMBOLS_JS computes later."""
-    low, high = max(0, math.ceil(start - 0.5)), math.floor(end + 0.5)
-    picked: Columns = {"task": [], "y": [], "symbol": [], "color": []}
-    if width == 0 or high - low > MAX_SYMBOL_ROWS:
-        return picked
-    for index in range(low * width, min(len(columns["task"]), high * width)):
-        status = columns["status"][index]
-        if status:
-            picked["task"].append(columns["task"][index])
-            picked["y"].append(int(columns["y"][index]))
-            picked["symbol"].append(SYMBOL[status])
-            picked["color"].append(TEXT_ON[status])
-    return picked
-
-
-class _SharedCache:
-    """Values derived from one experiment state, built once for every session that asks.
-
-    Keyed by the experiment (weakly, so a closed experiment is freed) and by
-    the identity of ``experiment.change``, which is new after every refresh.
-    """
-
-    def __init__(self) -> None:
-        self._entries: weakref.WeakKeyDictionary[Experiment, dict[str, tuple[Any, Any]]] = (
-            weakref.WeakKeyDictionary())
-        self._lock = threading.Lock()
-
-    def get(self, experiment: Experiment, name: str, build: Callable[[Experiment], Any]) -> Any:
-        change = experiment.change
-        with self._lock:
-            entries = self._entries.setdefault(experiment, {})
-            cached = entries.get(name)
-            if cached is not None and cached[0] is change:
-                return cached[1]
-            value = build(experiment)
-            entries[name] = (change, value)
-            return value
-
-
-_shared = _SharedCache()
-
-
-def shared_columns(experiment: Experiment, newest: int | None = None) -> Columns:
-    """The grid's columns for the experiment's current state (its ``newest`` runs only, if
-    given); read-only, shared by sessions."""
-    return _shared.get(experiment, f"columns-{newest}",
-                       lambda exp: build_columns(exp, list(reversed(exp.runs[:newest]))))
 
 
 class StatusGrid(pn.viewable.Viewer):
@@ -202,14 +103,19 @@ class StatusGrid(pn.viewable.Viewer):
             pn.pane.Bokeh(self._figure, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )
+        # Subscribed before the first build: a refresh published while it is built
+        # still reaches this session, after it (the session's thread is busy until then).
+        subscribe(self.experiment, "change", lambda event: self.apply_change(event.new))
         # A page opens with the newest runs only: what a session sends first must not
-        # grow with the experiment.  The rest follows once the page is shown.
+        # grow with the experiment.  The rest follows once the page is shown; from
+        # then on (or at once, when nothing was held back) the grid holds every run.
         self._newest: int | None = FIRST_RUNS
         self._rebuild()
-        if len(self.experiment.runs) > FIRST_RUNS:
+        if len(self._runs) < len(self.experiment.runs):
             pn.state.onload(self._load_all)
+        else:
+            self._newest = None
         self._source.selected.on_change("indices", self._on_tap)
-        subscribe(self.experiment, "change", lambda event: self.apply_change(event.new))
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._layout
@@ -240,6 +146,8 @@ class StatusGrid(pn.viewable.Viewer):
         fig.axis.major_tick_line_color = None
         fig.axis.minor_tick_line_color = None
         fig.yaxis.axis_label = "run"
+        fig.xaxis.formatter = CustomJSTickFormatter(args={"max_chars": LABEL_CHARS},
+                                                    code=SHORT_LABEL_JS)
         fig.axis.major_label_text_color = self._label_color()
         fig.axis.axis_label_text_color = self._label_color()
         fig.yaxis.ticker.min_interval = 1
@@ -254,12 +162,23 @@ class StatusGrid(pn.viewable.Viewer):
 
     @staticmethod
     def _hover(cells: Any) -> HoverTool:
-        """Run, Task, status, time and summary of the cell under the mouse, all as plain text."""
+        """Run, Task, status, time and summary of the cell under the mouse, all as plain text.
+
+        Bokeh's own tooltip rows never wrap, so a 300-character Task name ran off the
+        screen: the rows are a template whose values wrap at HOVER_WIDTH.
+        """
         status = CustomJSHover(args={"symbol_of": SYMBOL}, code=STATUS_HOVER_JS)
-        return HoverTool(renderers=[cells], formatters={"@status": status}, tooltips=[
-            ("Run", "@run"), ("Task", "@task"), ("Status", "@status{custom}"),
-            ("Time (UTC)", "@time"),
-            ("Summary", "@summary")])
+        label = Styles(color="#26aae1", text_align="right", white_space="nowrap")
+        value = Styles(white_space="normal", overflow_wrap="anywhere", max_width=HOVER_WIDTH)
+        parts: list[Any] = []
+        for name, field in (("Run", "run"), ("Task", "task"), ("Status", "status"),
+                            ("Time (UTC)", "time"), ("Summary", "summary")):
+            shown = (ValueRef(field=field, format="symbol", formatter=status)
+                     if field == "status" else ValueRef(field=field))
+            parts += [Div(children=[f"{name}:"], style=label), Div(children=[shown], style=value)]
+        grid = Styles(display="grid", grid_template_columns="auto auto", column_gap="6px",
+                      row_gap="2px")
+        return HoverTool(renderers=[cells], tooltips=Div(children=parts, style=grid))
 
     def _follow_view_with_symbols(self, fig: Any) -> None:
         """Refill the symbols in the browser whenever the view, the Tasks or the cells change."""
@@ -282,15 +201,17 @@ class StatusGrid(pn.viewable.Viewer):
         published, so it works from the experiment's current state: cells
         named by ``change`` are patched, runs newer than every row shown are
         streamed on top, and anything else (a reset, new Tasks, a run that
-        sorts below the newest) rebuilds the columns.
+        sorts below the newest, or below the oldest shown) rebuilds the columns.
         """
         runs = self.experiment.runs
         fresh = 0  # runs newer than every row shown
         while fresh < len(runs) and runs[fresh] not in self._y_of_run:
             fresh += 1
         shown = runs[fresh:fresh + len(self._runs)]
+        # Holding every run, the rows below the fresh ones must be all the other runs.
+        older_missing = self._newest is None and fresh + len(self._runs) != len(runs)
         if (change.reset or change.new_tasks or self.experiment.tasks != self._tasks
-                or list(reversed(shown)) != self._runs):
+                or list(reversed(shown)) != self._runs or older_missing):
             self._rebuild()
             return
         self._patch([cell for cell in change.cells if cell[1] in self._y_of_run])
@@ -299,20 +220,20 @@ class StatusGrid(pn.viewable.Viewer):
         self._legend.object = self._legend_html()
 
     def _load_all(self) -> None:
+        """The page is shown: send the older runs, and never hold runs back again."""
         self._newest = None
         self._rebuild()
 
     def _rebuild(self) -> None:
         """Show the experiment's current state from the shared columns, keeping the scroll."""
         top_run = self._top_visible_run()
-        self._tasks = list(self.experiment.tasks)
-        self._runs = list(reversed(self.experiment.runs[:self._newest]))
+        grid = shared_grid(self.experiment, self._newest)
+        self._tasks, self._runs = list(grid.tasks), list(grid.runs)
         self._y_of_run = {run: y for y, run in enumerate(self._runs)}
         self._source.selected.indices = []
         self._source.data = {name: copy.copy(values)  # bokeh patches these in place
-                             for name, values in shared_columns(self.experiment,
-                                                                self._newest).items()}
-        self._figure.x_range.factors = self._tasks
+                             for name, values in grid.columns.items()}
+        self._figure.x_range.factors = [shown_name(task) for task in self._tasks]
         self._set_task_labels()
         self._set_rows(top_y=self._y_of_run.get(top_run))
         self._show_symbols()
@@ -336,7 +257,7 @@ class StatusGrid(pn.viewable.Viewer):
         first_y = len(self._runs)
         self._runs.extend(new_runs)
         self._y_of_run.update((run, y) for y, run in enumerate(new_runs, start=first_y))
-        self._source.stream(build_columns(self.experiment, new_runs, first_y))
+        self._source.stream(build_columns(self.experiment, new_runs, first_y, self._tasks))
         top = len(self._runs) - 1 if was_at_top else None
         self._set_rows(top_y=top, keep=not was_at_top)
         self._show_symbols()
@@ -371,29 +292,33 @@ class StatusGrid(pn.viewable.Viewer):
             y_range.update(start=start, end=start + visible)
         self._figure.frame_height = visible * ROW_PX
         self._figure.yaxis.major_label_overrides = {
-            y: run_label(run) for y, run in enumerate(self._runs)}
+            y: short_label(run) for y, run in enumerate(self._runs)}
 
     def _set_task_labels(self) -> None:
-        """Task names on the axis: tilted when they would not fit side by side."""
-        longest = max((len(task) for task in self._tasks), default=0)
+        """Task names on the axis (cut at LABEL_CHARS): tilted when they would not fit side
+        by side."""
+        longest = min(max((len(task) for task in self._tasks), default=0), LABEL_CHARS)
         tilted = len(self._tasks) * longest > 90
         self._figure.xaxis.major_label_orientation = math.pi / 4 if tilted else "horizontal"
         self._figure.max_width = 80 + MAX_COLUMN_PX * max(len(self._tasks), 1)
 
     def _legend_html(self) -> str:
         """The status counts, and how to use the grid, as safe HTML."""
-        hint = (f"{len(self._runs)} runs × {len(self._tasks)} Tasks, newest at the top. "
-                "Scroll over the grid for older runs; click a cell to open that Task.")
-        return (f"<div>{legend(self.experiment.counts)}</div>"
-                f'<div style="opacity: 0.7; font-size: 0.85em; margin-top: 4px">{esc(hint)}</div>')
+        return str(Html('<div>{}</div><div style="opacity: 0.7; font-size: 0.85em; '
+                        'margin-top: 4px">{} runs × {} Tasks, newest at the top. Scroll over '
+                        "the grid for older runs; click a cell to open that Task.</div>").format(
+            legend(self.experiment.counts), len(self._runs), len(self._tasks)))
 
     def _on_tap(self, _attr: str, _old: list[int], new: list[int]) -> None:
-        """A clicked cell opens its Task's detail for that run; empty cells open nothing."""
-        if not new:
+        """A clicked cell opens its Task's detail for that run; empty cells open nothing.
+
+        The cell's place names its Task and run (its text is only how they are shown).
+        """
+        if not new or not self._tasks:
             return
-        data = self._source.data
         index = new[0]
-        if not data["status"][index]:
+        if not self._source.data["status"][index]:
             return
-        self.session.param.update(task=data["task"][index], run=data["run"][index],
+        run, task = divmod(index, len(self._tasks))
+        self.session.param.update(task=self._tasks[task], run=str(self._runs[run]),
                                   view="overview")

@@ -23,7 +23,7 @@ import param
 from bokeh.models.widgets.tables import HTMLTemplateFormatter, NumberFormatter
 
 from dashboard.session import SessionState, subscribe
-from dashboard.views.markup import esc, status_css
+from dashboard.views.markup import esc, status_css, visible
 from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.results import TaskRun
 from lute_model.status import ALL_STATUSES, SYMBOL
@@ -39,8 +39,11 @@ _STATUS_TEMPLATE = (
     "<% var s = " + repr(SYMBOL).replace("'", '"') + "; %>"
     '<span class="st st-<%= value %>"><%= s[value] %> <%= value %></span>'
 )
-#: Tabulator's "plaintext" formatter escapes: every column that holds stored text uses it.
+#: Tabulator's "plaintext" formatter escapes: stored text that is shown whole uses it.
 _PLAIN = {"type": "plaintext"}
+#: Stored text that a column may cut (a Task name of 300 characters, a long first line):
+#: escaped by the template (``<%- %>``), whole in the cell's tooltip.
+_CUT_WITH_TOOLTIP = HTMLTemplateFormatter(template='<span title="<%- value %>"><%- value %></span>')
 
 
 @dataclass(frozen=True)
@@ -59,21 +62,25 @@ class ExecutionFrame:
 
 
 def _task_options(tasks: list[str]) -> dict[str, str]:
-    """MultiChoice options, label -> Task: Bokeh's MultiChoice (Choices.js, ``allowHTML``
-    on) renders labels as HTML, and a Task name is whatever the table was called."""
-    return {esc(task): task for task in tasks}
+    """MultiChoice options, label -> Task as the table's column holds it: Bokeh's
+    MultiChoice (Choices.js, ``allowHTML`` on) renders labels as HTML, and a Task name
+    is whatever the table was called."""
+    return {str(esc(task)): visible(task) for task in tasks}
 
 
 def _frame(rows: list[TaskRun] | tuple[TaskRun, ...], start: int = 0) -> pd.DataFrame:
-    """The shown columns of some executions; the run is numeric so that run 10 sorts after 9."""
+    """The shown columns of some executions; the run is numeric so that run 10 sorts after 9.
+
+    Text is as shown (:func:`markup.visible`); a click finds the stored row by its number.
+    """
     keys = [row.run_key for row in rows]
     return pd.DataFrame(
         {
             "run": np.array([k if isinstance(k, int) else np.nan for k in keys], dtype=float),
-            "Task": [row.task for row in rows],
+            "Task": [visible(row.task) for row in rows],
             "status": [row.status.name for row in rows],
             "time": [row.timestamp for row in rows],
-            "summary": [_summary_cell(row.summary) for row in rows],
+            "summary": [visible(_summary_cell(row.summary)) for row in rows],
             "payload": np.array([row.payload.size for row in rows], dtype=np.int64),
         },
         columns=COLUMNS,
@@ -108,7 +115,7 @@ def execution_frame(experiment: Experiment) -> ExecutionFrame:
             return cached
         executions = experiment.executions
         if (cached is not None and change is not None and not change.reset
-                and len(cached.rows) + len(change.rows) == len(executions)):
+                and _only_adds(cached.rows, change.rows, executions)):
             built = cached.extended(change)
         else:
             built = ExecutionFrame(change, _frame(executions), tuple(executions))
@@ -116,8 +123,26 @@ def execution_frame(experiment: Experiment) -> ExecutionFrame:
         return built
 
 
+def _only_adds(shown: tuple[TaskRun, ...], added: list[TaskRun],
+               executions: list[TaskRun]) -> bool:
+    """Whether ``executions`` is exactly ``shown`` plus ``added``.
+
+    A count is not enough: a refresh that replaced the database (a reset) can
+    be skipped over when no session built a table for it, and the new file
+    may hold as many rows as the old.  Rows are read once and kept, so the
+    rows of an unchanged database are the very same objects.
+    """
+    if len(shown) + len(added) != len(executions):
+        return False
+    known = {id(row) for row in shown}
+    known.update(id(row) for row in added)
+    return all(id(row) in known for row in executions)
+
+
 def _cell(text: str) -> str:
-    """Text for a spreadsheet: a leading ``=``, ``+``, ``-`` or ``@`` would make it a formula."""
+    """Text for a spreadsheet: a leading ``=``, ``+``, ``-`` or ``@`` would make it a formula,
+    and a NUL would end the cell (it is spelled out, as on screen)."""
+    text = visible(text)
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
@@ -150,6 +175,10 @@ class TaskTable(pn.viewable.Viewer):
         self._search.param.watch(self._show_count, "value_input")
         self._show_count()
         subscribe(self.experiment, "change", lambda event: self.apply_change(event.new))
+        if self._shared.change is not self.experiment.change:
+            # A refresh published while this was built, before it subscribed: nothing of
+            # this session (page, selection) is there to keep yet, so read everything again.
+            self.apply_change(ExperimentChange(reset=True))
 
     def _make_table(self) -> pn.widgets.Tabulator:
         table = pn.widgets.Tabulator(
@@ -158,7 +187,7 @@ class TaskTable(pn.viewable.Viewer):
             sorters=[{"field": "time", "dir": "desc"}, {"field": "run", "dir": "desc"}],
             formatters={
                 "run": NumberFormatter(format="0", nan_format="–"),
-                "Task": _PLAIN, "time": _PLAIN, "summary": _PLAIN,
+                "Task": _CUT_WITH_TOOLTIP, "time": _PLAIN, "summary": _CUT_WITH_TOOLTIP,
                 "status": HTMLTemplateFormatter(template=_STATUS_TEMPLATE),
                 "payload": NumberFormatter(format="0,0"),
             },

@@ -23,6 +23,11 @@ from dashboard.session import VIEWS, SessionState
 
 #: Query keys, in the order they appear in a link.
 KEYS = ("exp", "view", "task", "run", "page", "trend", "compare")
+#: A name from disk can hold what UTF-8 cannot: a folder name's byte that is not
+#: UTF-8 (which Python keeps as a lone surrogate), a lone surrogate from a JSON
+#: journal.  Such characters go into the link as their surrogate's bytes and come
+#: back as the same character, so the link opens the same page.
+URL_ERRORS = "surrogatepass"
 
 
 def to_query(state: SessionState) -> str:
@@ -31,12 +36,15 @@ def to_query(state: SessionState) -> str:
               "trend": state.trend, "compare": state.compare}
     if state.view != default_view(fields):
         fields["view"] = state.view
-    return urlencode({key: fields[key] for key in KEYS if fields.get(key)})
+    return urlencode({key: fields[key] for key in KEYS if fields.get(key)}, errors=URL_ERRORS)
 
 
 def from_query(query: str) -> dict[str, str]:
     """SessionState updates from a query string; unknown keys and values are ignored."""
-    parsed = parse_qs(query.lstrip("?"))
+    try:
+        parsed = parse_qs(query.lstrip("?"), errors=URL_ERRORS)
+    except UnicodeDecodeError:  # a link made elsewhere, with bytes that are not UTF-8
+        parsed = parse_qs(query.lstrip("?"), errors="replace")
     raw = {key: values[-1] for key, values in parsed.items() if values}
     update = {"experiment": raw.get("exp", ""), "task": raw.get("task", ""),
               "run": raw.get("run", ""), "page": raw.get("page", ""),
