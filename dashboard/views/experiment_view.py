@@ -18,8 +18,8 @@ from dashboard.session import SessionState, subscribe
 from dashboard.views.compare import CompareView
 from dashboard.views.live import LiveStatus, shared_feed_html
 from dashboard.views.problems import ProblemsView
+from dashboard.views.run_sheet import SummaryScreen
 from dashboard.views.status_grid import StatusGrid
-from dashboard.views.summary_browser import SummaryBrowser
 from dashboard.views.task_detail import TaskDetail
 from dashboard.views.task_table import TaskTable
 from dashboard.views.trends import TrendsView
@@ -73,7 +73,7 @@ class ExperimentView(pn.viewable.Viewer):
         if key == "tasks":
             return TaskTable(**args)
         if key == "summary":
-            return SummaryBrowser(**args)
+            return SummaryScreen(**args)
         if key == "trends":
             return TrendsView(**args)
         if key == "compare":

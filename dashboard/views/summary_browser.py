@@ -85,8 +85,9 @@ class SummaryBrowser(pn.viewable.Viewer):
         self._deleted = False  # the open page vanished from disk after it was opened
         self._build_widgets()
         self._refresh_tabs()
-        self._show(self.session.page)
-        self.session.param.watch(lambda event: self._show(event.new), "page")
+        self._show(self.session.page or self.newest_page())
+        self.session.param.watch(lambda event: self._show(event.new or self.newest_page()),
+                                 "page")
         subscribe(self.experiment, "change", lambda event: self.apply_change(event.new))
 
     # -- widgets -------------------------------------------------------------
@@ -143,6 +144,21 @@ class SummaryBrowser(pn.viewable.Viewer):
     @property
     def _index(self) -> PageIndex:
         return page_index(self.experiment.pages)
+
+    @property
+    def shown(self) -> str:
+        """display_name of the page on screen: the chosen one, else the newest run's."""
+        return self._shown
+
+    def newest_page(self) -> str:
+        """What opens before a page is chosen: the newest run's ('' without pages), so the
+        view never opens on an empty panel."""
+        named, runs = self._index.grouped_tabs
+        kinds = self._index.kind_of
+        if runs or kinds:
+            return (self._page_for_tab(runs[0]) if runs else None) or max(
+                kinds, key=lambda name: kinds[name][1])
+        return next(iter(self._index.tabs.get(named[0], [])), "") if named else ""
 
     # -- tabs and pages --------------------------------------------------------
 
@@ -298,7 +314,7 @@ class SummaryBrowser(pn.viewable.Viewer):
 
     def step(self, step: int) -> None:
         """Open the same kind of page ``step`` runs away (missing runs skipped), if any."""
-        target = self._index.neighbour(self.session.page, step) if self.session.page else None
+        target = self._index.neighbour(self._shown, step) if self._shown else None
         if target is None:
             return
         if self._follow.value and target != self._index.latest_of_kind(target):
@@ -311,10 +327,10 @@ class SummaryBrowser(pn.viewable.Viewer):
             self.step(step)
 
     def _follow_latest(self) -> None:
-        if self._syncing or not self._follow.value or not self.session.page:
+        if self._syncing or not self._follow.value or not self._shown:
             return
-        latest = self._index.latest_of_kind(self.session.page)
-        if latest is not None and latest != self.session.page:
+        latest = self._index.latest_of_kind(self._shown)
+        if latest is not None and latest != self._shown:
             self.session.page = latest
 
     # -- live --------------------------------------------------------------------------
@@ -328,6 +344,8 @@ class SummaryBrowser(pn.viewable.Viewer):
             self._refresh_tabs()
         if self._tab in touched or change.rows or change.reset:
             self._refresh_pages()
+        if not self._shown and not self.session.page:  # the first pages: open the newest
+            self._show(self.newest_page())
         name = self._shown
         if name in change.removed_pages:
             self._deleted = True
