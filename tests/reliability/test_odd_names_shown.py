@@ -106,9 +106,10 @@ def test_deep_links_carry_names_that_utf8_cannot_hold():
     surrogate), a journal's lone surrogate: the link is made and opens the same names."""
     state = SessionState(experiment=EXPERIMENT, page="bad\udcffname/r0001",
                          task=SURROGATE_TASK, run="1")
-    query = to_query(state)
-    assert from_query(query) == {"experiment": EXPERIMENT, "page": "bad\udcffname/r0001",
-                                 "task": SURROGATE_TASK, "run": "1", "view": "overview"}
+    opened = from_query(to_query(state))
+    assert {key: opened[key] for key in ("experiment", "page", "task", "run")} == {
+        "experiment": EXPERIMENT, "page": "bad\udcffname/r0001", "task": SURROGATE_TASK,
+        "run": "1"}
     # A link made elsewhere with bytes that are no UTF-8 at all still opens something.
     assert from_query("exp=x&page=a%FF%FE/b")["page"] == "a\ufffd\ufffd/b"
 
