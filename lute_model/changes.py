@@ -43,16 +43,21 @@ class ExperimentChange:
         if len(changes) == 1:
             return changes[0]
         merged = cls(reset=any(c.reset for c in changes))
+        cells: dict[Cell, None] = {}  # ordered sets: a burst merges thousands of changes
+        runs: dict[Any, None] = {}
+        tasks: dict[str, None] = {}
         for change in changes:
             merged.rows += change.rows
             merged.events += change.events
-            merged.cells += [c for c in change.cells if c not in merged.cells]
+            cells.update(dict.fromkeys(change.cells))
             merged.transitions += change.transitions
-            merged.new_runs += [r for r in change.new_runs if r not in merged.new_runs]
-            merged.new_tasks += [t for t in change.new_tasks if t not in merged.new_tasks]
-            merged.pages = [p for p in merged.pages if p.display_name not in change.removed_pages]
+            runs.update(dict.fromkeys(change.new_runs))
+            tasks.update(dict.fromkeys(change.new_tasks))
+            gone = set(change.removed_pages)
+            merged.pages = [p for p in merged.pages if p.display_name not in gone]
             merged.pages += change.pages
             merged.removed_pages += change.removed_pages
+        merged.cells, merged.new_runs, merged.new_tasks = list(cells), list(runs), list(tasks)
         return merged
 
 
