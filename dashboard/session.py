@@ -25,7 +25,7 @@ from lute_model.experiment import ExperimentChange
 
 log = logging.getLogger(__name__)
 
-VIEWS = ["overview", "tasks", "summary", "problems", "trends", "compare", "sheet"]
+VIEWS = ["overview", "tasks", "summary", "problems", "trends", "compare", "sheet", "timing"]
 
 #: The SessionState of each live document, so that subscriptions can ask it.
 _STATES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -35,6 +35,7 @@ from lute_model.sources.summary_tree import SummaryPage, SummaryTreeReader
 from lute_model.status import ALL_STATUSES, TaskStatus
 from lute_model.summaries import split_report_path
 from lute_model.summary_text import report_paths
+from lute_model.timing import JournalMarks
 
 __all__ = ["Cell", "Experiment", "ExperimentChange"]
 
@@ -80,6 +81,8 @@ class Experiment(param.Parameterized):
         # Only each cell's latest journal event is kept: the journal grows all
         # experiment long, and older events never decide a status again.
         self._journal_latest: dict[str, dict[Cell, TaskRun]] = defaultdict(dict)
+        #: Per journal, when each cell was last queued and started (lute_model.timing).
+        self.journal_marks = {str(journal.path): JournalMarks() for journal in self._journals}
         # Names LUTE recorded for this experiment (gen_cfg.experiment): report
         # paths under any of them belong here, even in a renamed copy.
         self._owners: set[str] = set()
@@ -143,6 +146,7 @@ class Experiment(param.Parameterized):
             if events.reset:
                 change.reset = True
                 kept.clear()
+                self.journal_marks[key].clear()
                 self._problems[key] = []
             if events.problems:  # bad lines stay reported (the last few): not read again
                 self._problems[key] = (self._problems.get(key, []) +
@@ -151,6 +155,7 @@ class Experiment(param.Parameterized):
                 cell = (event.task, event.run_key)
                 if cell not in kept or newer(event, kept[cell]):
                     kept[cell] = event
+            self.journal_marks[key].note(events.rows)
             change.events.extend(events.rows)
         if change.reset:
             change.rows = [row for rows in self._rows_by_db.values() for row in rows]

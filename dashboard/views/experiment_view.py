@@ -22,12 +22,13 @@ from dashboard.views.run_sheet import SummaryScreen
 from dashboard.views.status_grid import StatusGrid
 from dashboard.views.task_detail import TaskDetail
 from dashboard.views.task_table import TaskTable
+from dashboard.views.timing import TimingView
 from dashboard.views.trends import TrendsView
 from lute_model.experiment import Experiment, ExperimentChange
 
 SCREENS = [("overview", "Overview"), ("tasks", "Tasks"), ("summary", "Summary pages"),
            ("trends", "Trends"), ("compare", "Compare"),
-           ("problems", "Problems")]
+           ("timing", "Timing"), ("problems", "Problems")]
 #: Views that are a mode of another screen's tab.
 SHOWN_IN = {"sheet": "summary"}
 #: Screens beside which a Task detail opens (a click there chooses a Task and run).
@@ -78,6 +79,8 @@ class ExperimentView(pn.viewable.Viewer):
             return TrendsView(**args)
         if key == "compare":
             return CompareView(**args)
+        if key == "timing":
+            return TimingView(**args)
         return ProblemsView(experiment=self.experiment)
 
     def _open(self, key: str) -> None:

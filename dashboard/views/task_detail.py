@@ -26,6 +26,7 @@ from dashboard.views.report_frame import report_url
 from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.payloads import PayloadPreview, preview
 from lute_model.results import TaskRun, run_key
+from lute_model.sources.db_common import SUMMARY_KEEP
 from lute_model.status import TaskStatus
 from lute_model.summary_text import first_line, report_paths, split_summary
 
@@ -149,7 +150,7 @@ class TaskDetail(pn.viewable.Viewer):
     def _summary(self, row: TaskRun) -> pn.Column:
         content = pn.Column(self._summary_pane(row.summary), sizing_mode="stretch_width")
         parts: list[Any] = [content]
-        if row.summary_size > len(row.summary):
+        if row.summary_size > SUMMARY_KEEP:
             label = (f"Show whole summary ({size_text(row.summary_size)})"
                      if row.summary_size <= SUMMARY_SHOW_MAX else
                      f"Show its first {SUMMARY_SHOW_MAX >> 20} MB "
@@ -159,8 +160,8 @@ class TaskDetail(pn.viewable.Viewer):
                 await self._load_whole_summary(row, content, more)
 
             more.on_click(show_whole)
-            parts = [html(f'<p class="note">Summary cut at {len(row.summary):,} of '
-                           f"{row.summary_size:,} characters.</p>"), more, *parts]
+            parts = [html(f'<p class="note">Summary cut at {size_text(SUMMARY_KEEP)} of '
+                          f"{size_text(row.summary_size)}.</p>"), more, *parts]
         return section("Summary", *parts, self._reports)
 
     def _summary_pane(self, text: str) -> pn.pane.HTML:

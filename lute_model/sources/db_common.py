@@ -30,8 +30,28 @@ def quote(name: str) -> str:
 
 
 def summary_sql(expr: str) -> list[str]:
-    """The kept start of a summary and its full length (two result columns)."""
-    return [f"substr({expr}, 1, {SUMMARY_KEEP})", f"length({expr})"]
+    """The kept start of a summary and its full size, in bytes (two result columns).
+
+    Read as a BLOB: SQLite's text functions stop at a NUL character, so a
+    summary holding one would be cut short without a word.
+    """
+    return [f"substr(CAST({expr} AS BLOB), 1, {SUMMARY_KEEP})", f"length(CAST({expr} AS BLOB))"]
+
+
+def summary_value_sql(expr: str, limit: int | None) -> str:
+    """A whole summary (or its first ``limit`` bytes), as a BLOB: see :func:`summary_sql`."""
+    blob = f"CAST({expr} AS BLOB)"
+    return blob if limit is None else f"substr({blob}, 1, {int(limit)})"
+
+
+def kept_text(value: Any, cut: bool = False) -> str:
+    """A summary read by :func:`summary_sql` as text; ``cut``: it may end mid-character."""
+    if not isinstance(value, bytes):
+        return "" if value is None else str(value)
+    if len(value) <= INTERN_BYTES:
+        return decode_text(value)
+    text = value.decode("utf-8", errors="replace")
+    return text.rstrip("\ufffd") if cut else text
 
 
 def payload_sql(expr: str) -> list[str]:

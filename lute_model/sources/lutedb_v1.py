@@ -16,12 +16,15 @@ from typing import Any
 
 from lute_model.results import TaskRun, text_of
 from lute_model.sources.db_common import (
+    SUMMARY_KEEP,
     capped_sql,
+    kept_text,
     payload_info,
     payload_sql,
     quote,
     read_new_rows,
     summary_sql,
+    summary_value_sql,
     unreadable,
 )
 from lute_model.status import UnknownStatus, parse_status
@@ -154,7 +157,7 @@ class V1Tables:
             run=text_of(gen.get("run")),
             status=parse_status(status),
             timestamp=text_of(timestamp),
-            summary=text_of(summary),
+            summary=kept_text(summary, cut=(summary_len or 0) > SUMMARY_KEEP),
             summary_size=summary_len or 0,
             impl_schemas=schemas if schemas is None else str(schemas),
             payload=payload_info(payload_kind, payload_len, payload_text),
@@ -187,11 +190,15 @@ class V1Tables:
         columns = [r[1] for r in con.execute(f"PRAGMA table_info({quote(task)})")]
         if column not in columns:
             raise KeyError(f"{task}.{column}")
-        expr = quote(column) if limit is None else f"substr({quote(column)}, 1, {int(limit)})"
+        if column == FIELDS["summary"]:
+            expr = summary_value_sql(quote(column), limit)
+        else:
+            expr = quote(column) if limit is None else f"substr({quote(column)}, 1, {int(limit)})"
         key = "id" if "id" in columns else "rowid"
         found = con.execute(f"SELECT {expr} FROM {quote(task)} WHERE {key} = ?",
                             (rowid,)).fetchone()
         if found is None:
             raise KeyError(f"{task} row {rowid}")
-        return found[0]
+        return kept_text(found[0], cut=limit is not None) if column == FIELDS["summary"] \
+            else found[0]
 

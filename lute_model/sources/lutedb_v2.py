@@ -22,10 +22,13 @@ from typing import Any
 from lute_model.results import ExecutionDetails, TaskRun, schema_names, text_of
 from lute_model.sources.db_common import (
     PARAMETER_KEEP,
+    SUMMARY_KEEP,
+    kept_text,
     payload_info,
     payload_sql,
     read_new_rows,
     summary_sql,
+    summary_value_sql,
     unreadable,
 )
 from lute_model.status import UnknownStatus, parse_status
@@ -170,7 +173,7 @@ class V2Executions:
             status=parse_status(status) if found_result is not None else UnknownStatus(
                 raw="no results row"),
             timestamp=text_of(timestamp),
-            summary=text_of(summary),
+            summary=kept_text(summary, cut=(summary_len or 0) > SUMMARY_KEEP),
             summary_size=summary_len or 0,
             impl_schemas=schema_names(schema if isinstance(schema, int) else None,
                                       self._schema_names),
@@ -204,12 +207,15 @@ class V2Executions:
         if column is None or not self._has("results", column):
             raise KeyError(f"results.{field}")
         result_id = "result_id" if self._has("executions", "result_id") else "results_id"
-        expr = f"r.{column}" if limit is None else f"substr(r.{column}, 1, {int(limit)})"
+        if column == "summary":
+            expr = summary_value_sql("r.summary", limit)
+        else:
+            expr = f"r.{column}" if limit is None else f"substr(r.{column}, 1, {int(limit)})"
         found = con.execute(f"SELECT {expr} FROM executions e JOIN results r "
                             f"ON r.id = e.{result_id} WHERE e.id = ?", (rowid,)).fetchone()
         if found is None:
             raise KeyError(f"{task} execution {rowid}")
-        return found[0]
+        return kept_text(found[0], cut=limit is not None) if column == "summary" else found[0]
 
     def details(self, con: sqlite3.Connection, row: TaskRun) -> ExecutionDetails:
         """Parameters (decoded from JSON), environment, Executor and Task version of a row."""

@@ -76,7 +76,7 @@ def test_every_row_of_every_table_is_read_with_its_status_and_run(name, example_
             assert row.status is TaskStatus[detail["status"]], (table, detail)
             assert row.run == detail["run"], (table, detail)
             assert row.summary == detail["summary"], (table, detail)
-            assert row.summary_size == len(detail["summary"])  # characters, as SQLite counts
+            assert row.summary_size == len(detail["summary"].encode())  # bytes
             assert row.valid_flag == (1 if detail["status"] == "COMPLETED" else 0)
             if detail["payload"].startswith("<bytes "):
                 assert row.payload.kind == "blob"
@@ -485,6 +485,19 @@ def test_10_mb_summary_is_kept_truncated_with_its_full_size(tmp_path):
     assert summary.startswith(row.summary)
     assert row.summary_size == len(summary)
     assert reader.read_value("Test", rowid, "result.summary") == summary
+
+
+def test_a_nul_in_a_summary_does_not_cut_it_short(tmp_path):
+    """SQLite's text functions stop at a NUL: the summary is read as bytes."""
+    db = tmp_path / "lute.db"
+    summary = "before\x00after;Hit rate: 0.5 é"
+    rowid = record_task(str(db), task="Test", run="9", status=TaskStatus.COMPLETED,
+                        summary=summary)
+    reader = LuteDbReader(db)
+    (row,) = reader.refresh().rows
+    assert row.summary == summary and row.summary_size == len(summary.encode())
+    assert reader.read_value("Test", rowid, "result.summary") == summary
+    assert reader.read_value("Test", rowid, "result.summary", limit=8) == "before\x00a"
 
 
 def test_large_text_payload_is_not_kept_but_short_paths_are(tmp_path):
