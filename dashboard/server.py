@@ -226,11 +226,10 @@ class _DecodedPathHandler(AuthRequestHandler):
     """
 
     def decode_argument(self, value: bytes, name: str | None = None) -> str:
-        """Path parts were URL-decoded once by tornado; invalid UTF-8 names no file of ours."""
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            raise HTTPError(404) from None
+        """Path parts were URL-decoded once by tornado; bytes that are not UTF-8 become the
+        lone surrogates a folder of that name has in Python (``report_frame._quote``), so
+        the guarded join finds that folder and nothing else."""
+        return value.decode("utf-8", "surrogateescape")
 
 
 class ReportHandler(_DecodedPathHandler):

@@ -18,10 +18,16 @@ def report_url(prefix: str, experiment: str, display_name: str) -> str:
     ``prefix`` is where the dashboard's routes start as the browser sees them
     (``""`` at the server's root).  A ``/`` in ``display_name`` separates tab and
     page; any other character, ``?``, ``#``, ``%`` and spaces included, is quoted.
+    The server decodes the parts back with ``surrogateescape`` (``server.py``).
     """
-    parts = [quote(part, safe="") for part in display_name.split("/") if part]
-    return "/".join([prefix.rstrip("/"), "reports", quote(experiment, safe=""), *parts,
-                     "report.html"])
+    parts = [_quote(part) for part in display_name.split("/") if part]
+    return "/".join([prefix.rstrip("/"), "reports", _quote(experiment), *parts, "report.html"])
+
+
+def _quote(part: str) -> str:
+    """A path part percent-encoded as the bytes it has on disk: a folder name that is not
+    UTF-8 reaches Python as lone surrogates (``surrogateescape``), and goes back so."""
+    return quote(part.encode("utf-8", "surrogateescape"), safe="")
 
 
 def report_iframe_html(url: str, title: str) -> str:

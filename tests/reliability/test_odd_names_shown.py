@@ -130,6 +130,10 @@ def test_a_summary_folder_name_that_is_not_utf8_is_listed(serve, tmp_path: Path,
             page.locator(".lb-pages select option").filter(has_text="r0001").get_attribute(
                 "value"))
         page.wait_for_function("() => window.location.search.includes('page=bad%ED%B3%BFname')")
+        # ... and its page opens: the report's URL carries the folder's own bytes.
+        frame = page.frame_locator("iframe[title^='Summary page']")
+        expect(frame.get_by_text("a page in a folder whose name is not UTF-8")).to_be_visible(
+            timeout=20_000)
 
 
 def test_long_task_names_are_cut_on_the_axis_and_in_the_table_whole_on_hover(
