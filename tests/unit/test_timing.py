@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from lute_model.discovery import discover
-from lute_model.experiment import Experiment
 from lute_model.lute_schema import record_task
 from lute_model.results import TaskRun
 from lute_model.sources.journal import JOURNAL_NAME, append_event
@@ -20,6 +18,7 @@ from lute_model.timing import (
     runs_per_hour,
     timing_of,
 )
+from tests.unit.test_trends_compare import read_experiment
 
 
 def utc(text: str) -> datetime:
@@ -99,15 +98,8 @@ def experiment_dir(tmp_path: Path) -> Path:
     return tmp_path / "exp"
 
 
-def _experiment(folder: Path) -> Experiment:
-    (source,), _ = discover([folder])
-    experiment = Experiment(source)
-    experiment.refresh()
-    return experiment
-
-
 def test_an_experiment_times_each_runs_tasks_in_pipeline_order(experiment_dir: Path):
-    experiment = _experiment(experiment_dir)
+    experiment = read_experiment(experiment_dir)
     timeline = run_timeline(experiment, 3)
     assert [(t.task, t.waited, t.duration) for t in timeline] == [
         ("FindPeaks", 1.0, 3.0), ("IndexCrystFEL", 5.0, 3.0)]
@@ -121,7 +113,7 @@ def test_an_experiment_times_each_runs_tasks_in_pipeline_order(experiment_dir: P
 
 def test_the_experiment_notes_only_new_events_and_rereads_a_rotated_journal(
         experiment_dir: Path, monkeypatch: pytest.MonkeyPatch):
-    experiment = _experiment(experiment_dir)
+    experiment = read_experiment(experiment_dir)
     noted: list[int] = []
     original = JournalMarks.note
     monkeypatch.setattr(JournalMarks, "note",

@@ -12,7 +12,8 @@ from lute_model.status import TaskStatus
 from lute_model.trends import parse_specs, specs_text, value_table
 
 
-def _experiment(folder: Path) -> Experiment:
+def read_experiment(folder: Path) -> Experiment:
+    """The model's state of one experiment folder, read once."""
     (source,), _ = discover([folder])
     experiment = Experiment(source)
     experiment.refresh()
@@ -25,7 +26,7 @@ def test_a_trend_holds_each_numeric_value_by_run_and_follows_new_rows(tmp_path: 
     for run, rate in ((2, "0.5"), (1, "0.25"), ("calib", "0.9"), (3, "n/a")):
         record_task(str(db), task="FindPeaks", run=str(run), status=TaskStatus.COMPLETED,
                     summary=f"Number of hits: 10;Fractional hit rate: {rate}")
-    experiment = _experiment(tmp_path / "exp")
+    experiment = read_experiment(tmp_path / "exp")
     table = value_table(experiment)
     assert table.choices(experiment.tasks) == [("FindPeaks", "Number of hits"),
                                               ("FindPeaks", "Fractional hit rate")]
