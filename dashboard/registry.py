@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 QUIET_SECONDS = 600.0
 QUIET_EVERY = 4
 QUIET_AFTER = 8
+#: Seconds between two restarts of a watch that met a path that is not UTF-8.
+UNDECODABLE_PAUSE = 0.5
 #: How long watchfiles groups changes before waking the loop (ms): short, since
 #: the loop itself batches everything that changed into one refresh per tick.
 DEBOUNCE_MS = 20
@@ -166,17 +168,27 @@ class Registry(param.Parameterized):
                                  name="lute-inotify", daemon=True).start()
 
     def _watch(self, folders: dict[Path, str], recursive: bool) -> None:
-        try:
-            for changes in watchfiles.watch(*folders, recursive=recursive, debounce=DEBOUNCE_MS,
-                                            step=10, stop_event=self._stop,
-                                            raise_interrupt=False, ignore_permission_denied=True):
-                names = {self._owner(Path(path), folders) for _change, path in changes}
-                with self._dirty_lock:
-                    self._dirty |= names - {None}
+        """Wake the refresh loop on changes; a path that is not UTF-8 restarts the watch."""
+        while not self._stop.is_set():
+            try:
+                for changes in watchfiles.watch(
+                        *folders, recursive=recursive, debounce=DEBOUNCE_MS, step=10,
+                        stop_event=self._stop, raise_interrupt=False,
+                        ignore_permission_denied=True):
+                    names = {self._owner(Path(path), folders) for _change, path in changes}
+                    with self._dirty_lock:
+                        self._dirty |= names - {None}
+                    self._wake.set()
+                return
+            except Exception as err:
+                if "decode path" not in str(err):  # no inotify, the watch limit: poll only
+                    log.warning("inotify unavailable, polling only: %s", err)
+                    self.watch_mode = f"polling (inotify unavailable: {err})"
+                    return
+                # watchfiles cannot name a path whose bytes are not UTF-8 (a folder of
+                # that name changed): look at everything now, and watch on.
                 self._wake.set()
-        except Exception as err:  # no inotify, or the watch limit: polling goes on
-            log.warning("inotify unavailable, polling only: %s", err)
-            self.watch_mode = f"polling (inotify unavailable: {err})"
+                self._stop.wait(UNDECODABLE_PAUSE)
 
     @staticmethod
     def _owner(path: Path, folders: dict[Path, str]) -> str | None:
