@@ -56,7 +56,7 @@ RACY_NS = 2_000_000_000
 SWEEP_PER_REFRESH = 32
 #: A folder whose listing changed within this many seconds is looked at every refresh.
 RECENT_SECONDS = 600.0
-RECENT_KEPT = 256
+RECENT_KEPT = 64
 #: A tree with no change for this long (a finished experiment) sweeps only every
 #: DORMANT_SWEEP_EVERY-th refresh; its root, recent and named folders are still looked at.
 DORMANT_SECONDS = 300.0
@@ -179,9 +179,15 @@ class SummaryTreeReader:
         except OSError:
             self._drop(rel)
             parent = rel.rpartition("/")[0]
-            self._recent[parent] = time.monotonic()
+            self._mark_recent(parent)
             return
         self._look(rel, stat.st_mtime_ns, restat=True)
+
+    def _mark_recent(self, rel: str) -> None:
+        """Look at this folder every refresh for a while; the oldest such goes past a bound."""
+        self._recent[rel] = time.monotonic()
+        if len(self._recent) > RECENT_KEPT:
+            del self._recent[min(self._recent, key=self._recent.__getitem__)]
 
     def _look(self, rel: str, mtime_ns: int, restat: bool) -> None:
         folder = self._folders.get(rel)
@@ -198,9 +204,7 @@ class SummaryTreeReader:
         """List a folder again; walk what is new below it, drop what went away."""
         folder = self._list(rel, mtime_ns)
         self._folders[rel] = folder
-        self._recent[rel] = time.monotonic()
-        if len(self._recent) > RECENT_KEPT:
-            del self._recent[min(self._recent, key=self._recent.__getitem__)]
+        self._mark_recent(rel)
         self._update_page(before.page if before else None, folder.page)
         old = set(before.subfolders) if before else set()
         for name in old - set(folder.subfolders):
@@ -220,7 +224,7 @@ class SummaryTreeReader:
             folder = self._list(rel, stat.st_mtime_ns)
             self._folders[rel] = folder
             if not folder.current(stat.st_mtime_ns):
-                self._recent[rel] = time.monotonic()  # still being written: look again soon
+                self._mark_recent(rel)  # still being written: look again soon
             self._update_page(None, folder.page)
             stack += [f"{rel}/{name}" for name in folder.subfolders]
 
