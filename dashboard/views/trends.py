@@ -99,7 +99,7 @@ def render_trends(specs: list[Spec], data: list[tuple[list[int], list[float]]]) 
         ).opts(tools=["hover", "tap"], size=6 if len(runs) < DENSE else 3, nonselection_alpha=0.5,
                hover_tooltips=[("run", "@{run}"), (label, f"@{{{column}}}")]))
     overlay = hv.Overlay(elements).opts(
-        multi_y=len(axes) > 1, responsive=True, height=PLOT_HEIGHT, legend_position="top_left",
+        multi_y=len(axes) > 1, responsive=True, height=PLOT_HEIGHT, legend_position="top",
         show_grid=True, toolbar="right", title="")
     figure = hv.render(overlay, backend="bokeh")
     figure.name = "trend-plot"
