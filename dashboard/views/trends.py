@@ -30,7 +30,7 @@ from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.trends import Spec, parse_specs, specs_text, value_table
 
 PLOT_HEIGHT = 480
-#: From this many points on, smaller dots: 10,000 big dots are one blue block.
+#: From this many points on, smaller dots and no line: 10,000 big dots are one blue block.
 DENSE = 1000
 HELP = ("Ctrl-click (⌘-click) to overlay several values; each value name gets its own "
         "axis. Click a point to open that run's Task.")
@@ -196,10 +196,11 @@ class TrendsView(pn.viewable.Viewer):
             shown = Shown(spec, column, renderer.data_source, points.runs,
                           {run: i for i, run in enumerate(points.runs)})
             renderer.data_source.selected.on_change("indices", partial(self._tapped, shown))
-            figure.line("run", column, source=renderer.data_source, line_alpha=0.45,
-                        line_color=renderer.glyph.fill_color, y_range_name=renderer.y_range_name)
+            if len(points.runs) < DENSE:  # a line through 10,000 points is ink, not a trend
+                figure.line("run", column, source=renderer.data_source, line_alpha=0.45,
+                            line_color=renderer.glyph.fill_color,
+                            y_range_name=renderer.y_range_name, level="underlay")
             self._shown.append(shown)
-        figure.renderers = figure.renderers[len(specs):] + figure.renderers[:len(specs)]
         self._plot.object = figure
         self._caption_text()
 
