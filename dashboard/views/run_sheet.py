@@ -34,9 +34,10 @@ MODES = {"One page": "summary", "Run sheet": "sheet"}
 _CSS = f"""
 .sheet-page {{ margin: 0 0 18px 0; }}
 .sheet-page h4 {{ margin: 6px 0; font-size: 1.05em; overflow-wrap: anywhere; }}
-.sheet-page iframe {{ height: {FRAME_HEIGHT}px !important;
+.sheet-page iframe {{ display: block; height: {FRAME_HEIGHT}px !important;
                       border: 1px solid rgba(127,127,127,.3) !important; }}
 .sheet-note {{ opacity: .75; font-style: italic; margin: 4px 0 12px 0; }}
+.sheet-gap {{ height: {FRAME_HEIGHT}px; border: 1px dashed rgba(127,127,127,.4); }}
 """
 
 _runs_cache: dict[int, tuple[Mapping[str, Any], dict[int, list[str]]]] = {}
@@ -80,6 +81,7 @@ class RunSheet(pn.viewable.Viewer):
         self._prev.on_click(lambda _e: self.step(-1))
         self._next.on_click(lambda _e: self.step(+1))
         self._shown: tuple[Any, tuple[str, ...]] | None = None
+        self._slots: list[str] = []  # page kinds in the sheet's order, missing ones included
         self.session.param.watch(lambda *_events: self.render(), ["run", "view"])
         subscribe(self.experiment, "change", lambda event: self.apply_change(event.new))
         self.render()
@@ -111,6 +113,7 @@ class RunSheet(pn.viewable.Viewer):
     def render(self) -> None:
         """The run's pages as frames; nothing is sent when the run and its pages are as shown."""
         if self.session.view != "sheet":
+            self._shown, self._slots = None, []  # a new visit starts a new layout
             return
         run = self.run()
         names = tuple(pages_by_run(self.experiment.pages).get(run, []))
@@ -124,8 +127,19 @@ class RunSheet(pn.viewable.Viewer):
         if self._shown == (run, names):
             return
         self._shown = (run, names)
+        kind_of = page_index(self.experiment.pages).kind_of
+        own = {kind_of[name][0]: name for name in names}
+        # Kinds the runs stepped through before keep their slot (an empty box of a
+        # frame's height), so the page that was in view is in view again.
+        self._slots = sorted({*own, *self._slots}, key=natural_key) if names else []
         parts = []
-        for name in names:
+        for kind in self._slots:
+            name = own.get(kind)
+            if name is None:
+                missing = f"No {kind.replace('{run}', '…')} page for run {run}."
+                parts.append(f"<div class='sheet-page'><h4>{esc(missing)}</h4>"
+                             "<div class='sheet-gap'></div></div>")
+                continue
             page = self.experiment.pages[name]
             url = report_url(self.session.prefix, self.experiment.name, name)
             link = (f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">'

@@ -86,12 +86,16 @@ def test_stepping_runs_in_the_sheet_keeps_the_scroll_and_back_returns(
         frames.nth(5).scroll_into_view_if_needed()
         expect(page.frame_locator(SHEET_FRAMES).nth(5).locator("h1")).to_be_visible()
         before = page.evaluate(SCROLL_JS)
+        place = page.locator("iframe[title='Summary page r18/extra04']").bounding_box()
         assert before["page"] + before["sheet"] > 0
         page.get_by_role("button", name=re.compile("Previous run")).click()
         expect(page.get_by_text(re.compile(r"Run 17 · \d+ summary pages"))).to_be_visible()
         assert query(page)["run"] == "17"
         expect(frames.nth(5)).to_have_attribute("src", re.compile("/r17/"))
         assert page.evaluate(SCROLL_JS) == before
+        # Run 17 has no CCstar page: its slot stays (empty), so extra04 is where it was.
+        expect(page.get_by_text("No …/CCstar page for run 17.")).to_be_attached()
+        assert page.locator("iframe[title='Summary page r17/extra04']").bounding_box() == place
         page.go_back()
         expect(page.get_by_text(re.compile(r"Run 18 · \d+ summary pages"))).to_be_visible()
 
