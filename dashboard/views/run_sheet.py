@@ -37,7 +37,8 @@ _CSS = f"""
 .sheet-page iframe {{ display: block; height: {FRAME_HEIGHT}px !important;
                       border: 1px solid rgba(127,127,127,.3) !important; }}
 .sheet-note {{ opacity: .75; font-style: italic; margin: 4px 0 12px 0; }}
-.sheet-gap {{ height: {FRAME_HEIGHT}px; border: 1px dashed rgba(127,127,127,.4); }}
+.sheet-gap {{ height: {FRAME_HEIGHT}px; border: 1px dashed rgba(127,127,127,.4);
+              display: flex; align-items: center; justify-content: center; opacity: .7; }}
 """
 
 _runs_cache: dict[int, tuple[Mapping[str, Any], dict[int, list[str]]]] = {}
@@ -122,7 +123,8 @@ class RunSheet(pn.viewable.Viewer):
             button.disabled = target is None
             label = text if target is None else f"{text} ({target})"
             button.label = label if step < 0 else f"{label} ▶"
-        self._title.object = (f"<b>Run {esc(run)}</b> · {len(names)} summary pages"
+        count = f"{len(names)} summary page" + ("" if len(names) == 1 else "s")
+        self._title.object = (f"<b>Run {esc(run)}</b> · {count}"
                               if run is not None else "No summary pages in this experiment.")
         if self._shown == (run, names):
             return
@@ -137,8 +139,9 @@ class RunSheet(pn.viewable.Viewer):
             name = own.get(kind)
             if name is None:
                 missing = f"No {kind.replace('{run}', '…')} page for run {run}."
-                parts.append(f"<div class='sheet-page'><h4>{esc(missing)}</h4>"
-                             "<div class='sheet-gap'></div></div>")
+                parts.append(f"<div class='sheet-page'><h4>&nbsp;</h4><div class='sheet-gap'>"
+                             f"{esc(missing)} Its place is kept, so pages stay where they "
+                             "were while you step through runs.</div></div>")
                 continue
             page = self.experiment.pages[name]
             url = report_url(self.session.prefix, self.experiment.name, name)
