@@ -25,7 +25,7 @@ import param
 from bokeh.models import ColumnDataSource, DataRange1d
 
 from dashboard.session import SessionState, subscribe
-from dashboard.views.markup import esc
+from dashboard.views.markup import esc, visible
 from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.trends import Spec, parse_specs, specs_text, value_table
 
@@ -40,7 +40,7 @@ NO_VALUES = ("No Task of this experiment has reported a numeric value in its sum
 
 def series_label(spec: Spec) -> str:
     """How a trend is named on screen: ``Task · value``, as text (never HTML)."""
-    return f"{spec[0]} · {spec[1]}"
+    return visible(f"{spec[0]} · {spec[1]}")  # a NUL or lone surrogate spelled out
 
 
 @dataclass
@@ -95,7 +95,7 @@ def render_trends(specs: list[Spec], data: list[tuple[list[int], list[float]]]) 
         label = series_label(spec)
         elements.append(hv.Scatter(
             {"run": runs, column: values}, kdims=[hv.Dimension("run", label="run")],
-            vdims=[hv.Dimension(column, label=spec[1])], label=label,
+            vdims=[hv.Dimension(column, label=visible(spec[1]))], label=label,
         ).opts(tools=["hover", "tap"], size=6 if len(runs) < DENSE else 3, nonselection_alpha=0.5,
                hover_tooltips=[("run", "@{run}"), (label, f"@{{{column}}}")]))
     overlay = hv.Overlay(elements).opts(
