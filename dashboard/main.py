@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import ClassVar
 
 import panel as pn
+from bokeh.document import Document
+from panel.io.location import Location
 from panel.theme import fast
 
 from dashboard.registry import Registry, ServeConfig, configure, get_registry
@@ -41,6 +43,24 @@ class OfflineFast(fast.Fast):
 
 # Panel finds a design's bundled files by its class name: keep Fast's.
 OfflineFast.__name__ = "Fast"
+
+
+class LuteTemplate(pn.template.FastListTemplate):
+    """FastListTemplate that puts its page into the session's document in one go.
+
+    Panel adds each part of a template (header, main items, location,
+    notifications, ...) as a root of its own, and Bokeh re-walks every model of
+    the document after each: about half of a page's build on the server.  Bokeh's
+    ``models.freeze`` defers that walk to the end, once.
+    """
+
+    def server_doc(self, doc: Document | None = None, title: str | None = None,
+                   location: bool | Location = True) -> Document:
+        document = doc if doc is not None else pn.state.curdoc
+        if document is None:
+            return super().server_doc(doc, title, location)
+        with document.models.freeze():
+            return super().server_doc(document, title, location)
 
 
 def config_from_argv(argv: list[str]) -> ServeConfig:
@@ -115,7 +135,7 @@ class SessionPage:
                 experiment=experiments[session.experiment], session=session, header=self.header,
                 watch_mode=registry.watch_mode, poll=registry.config.poll)]
         else:
-            self.main.objects = [ExperimentPicker(experiments=experiments, session=session)]
+            self.main.objects = [ExperimentPicker(registry=registry, session=session)]
 
 
 def create_app(config: ServeConfig | None = None,
@@ -135,7 +155,7 @@ def create_app(config: ServeConfig | None = None,
     url = bind_url(session, query)
     header = pn.Row(sizing_mode="stretch_width", align="center")
     page = SessionPage(registry, session, header)
-    template = pn.template.FastListTemplate(
+    template = LuteTemplate(
         title=TITLE,
         # Local files: Panel embeds them, so they work under any prefix, offline.
         logo=str(ASSETS / "logo.svg"),

@@ -16,6 +16,7 @@ inotify, watch limit reached) the dashboard says so and polls.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -24,8 +25,9 @@ from pathlib import Path
 import param
 import watchfiles
 
-from lute_model.discovery import discover
+from lute_model.discovery import ExperimentSource, discover
 from lute_model.experiment import Experiment
+from lute_model.sources.journal import JOURNAL_NAME
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,8 @@ QUIET_EVERY = 4
 QUIET_AFTER = 8
 #: Seconds between two restarts of a watch that met a path that is not UTF-8.
 UNDECODABLE_PAUSE = 0.5
+#: The picker's order (``Registry.activity``) is published at most this often (seconds).
+ACTIVITY_EVERY = 5.0
 #: How long watchfiles groups changes before waking the loop (ms): short, since
 #: the loop itself batches everything that changed into one refresh per tick.
 DEBOUNCE_MS = 20
@@ -59,6 +63,10 @@ class Registry(param.Parameterized):
     problems = param.List(default=[], doc="Paths that gave no experiment, and why.")
     loaded = param.Boolean(default=False, doc="Whether every experiment was read once.")
     watch_mode = param.String(default="polling", doc="'inotify + polling' or 'polling' (why).")
+    activity = param.Dict(default={}, doc="name -> time.time() of the experiment's last "
+                          "activity: its newest result file's mtime when first read, then each "
+                          "refresh that changed something; published at most every "
+                          "ACTIVITY_EVERY s (the picker puts recent ones first).")
 
     def __init__(self, config: ServeConfig, **params) -> None:
         super().__init__(**params)
@@ -70,6 +78,8 @@ class Registry(param.Parameterized):
         self._thread: threading.Thread | None = None
         self._ticks = 0
         self._changed: dict[str, float] = {}  # name -> monotonic time of its last change
+        self._activity: dict[str, float] = {}  # what `activity` will say next
+        self._activity_sent = 0.0
 
     def start(self) -> None:
         """Discover and read in the background, then keep refreshing (idempotent)."""
@@ -108,7 +118,9 @@ class Registry(param.Parameterized):
                 name, suffix = f"{source.name}-{suffix}", suffix + 1
             source.name = name
             experiments[name] = Experiment(source)
-        self.param.update(experiments=experiments, problems=problems)
+            self._activity[name] = last_written(source)
+        self.param.update(experiments=experiments, problems=problems,
+                          activity=dict(self._activity))
         if self.config.inotify:
             self._start_inotify(experiments)
         for experiment in experiments.values():
@@ -137,6 +149,10 @@ class Registry(param.Parameterized):
         for name in names:
             if self._refresh(self.experiments[name]):
                 self._changed[name] = now
+                self._activity[name] = time.time()
+        if now - self._activity_sent >= ACTIVITY_EVERY and self._activity != self.activity:
+            self._activity_sent = now
+            self.activity = dict(self._activity)
         return names
 
     def _refresh(self, experiment: Experiment) -> bool:
@@ -196,6 +212,21 @@ class Registry(param.Parameterized):
             if path == folder or folder in path.parents:
                 return name
         return None
+
+
+def last_written(source: ExperimentSource) -> float:
+    """mtime of an experiment's newest result file (databases, journals, summary folder);
+    0 when none can be looked at.  A few stat calls, once per experiment at start."""
+    paths = [source.summary_dir] if source.summary_dir is not None else []
+    for db in source.databases:
+        paths += [db, db.with_name(db.name + "-wal"), db.parent / JOURNAL_NAME]
+    newest = 0.0
+    for path in paths:
+        try:
+            newest = max(newest, os.stat(path).st_mtime)
+        except OSError:
+            continue
+    return newest
 
 
 _registry: Registry | None = None
