@@ -113,7 +113,9 @@ def threads(pid: int) -> int:
 class Server:
     """``python -m dashboard.cli serve PATH... --port N *extra`` until stopped; logs to a file."""
 
-    def __init__(self, *paths: Path | str, extra: tuple[str, ...] = (), log: Path) -> None:
+    def __init__(self, *paths: Path | str, extra: tuple[str, ...] = (), log: Path,
+                 cwd: Path = REPO) -> None:
+        self.cwd = cwd  # another checkout's server, for a before/after in one run
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.cmd = [sys.executable, "-m", "dashboard.cli", "serve", *map(str, paths),
@@ -129,7 +131,7 @@ class Server:
     def start(self, timeout: float = 90) -> Server:
         self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen(self.cmd, cwd=REPO, env=env, stdout=self._log,
+        self.proc = subprocess.Popen(self.cmd, cwd=self.cwd, env=env, stdout=self._log,
                                      stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while True:

@@ -224,4 +224,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    # Issue 10: first screens against the floor page, cold start, read cost, RSS.
+    from bench.first_screen import run as first_screen
+    sys.exit(status or (0 if first_screen() else 1))

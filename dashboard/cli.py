@@ -197,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="drop a closed browser tab's session after this long (default 15000)")
     serve.add_argument("--no-inotify", action="store_true",
                        help="poll only (inotify sees no writes made on other hosts anyway)")
+    serve.add_argument("--num-procs", type=int, default=1, metavar="N",
+                       help="server processes sharing the port, each reading the results "
+                            "itself (default 1)")
     serve.add_argument("--show", action="store_true", help="open a browser")
     serve.set_defaults(func=cmd_serve)
 

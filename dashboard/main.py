@@ -28,6 +28,10 @@ TITLE = "LUTE dashboard"
 # Every session's page must load the JavaScript of the components that may be
 # shown later (the Tasks screen is built when first opened).
 pn.extension("tabulator", notifications=True)  # FAILED and TIMEDOUT Tasks raise one
+# Pages come without MathJax (serving.UNUSED_BOKEH_JS, 1.8 MB): no pane typesets math,
+# so a summary's "$5 … $6" or "\(" stays the text it is.
+pn.pane.HTML.param.disable_math.default = True
+pn.pane.Markdown.param.disable_math.default = True
 pn.config.disconnect_notification = (
     "Lost the connection to the dashboard server: what you see is no longer updated. "
     "Reload the page to reconnect.")

@@ -233,12 +233,18 @@ _registry: Registry | None = None
 _lock = threading.Lock()
 
 
-def configure(config: ServeConfig) -> Registry:
-    """Create (once) and start the process's registry; later calls return the same one."""
+def configure(config: ServeConfig, start: bool = True) -> Registry:
+    """Create (once) and start the process's registry; later calls return the same one.
+
+    ``start=False`` makes it without its thread: a server that forks into several
+    processes (``--num-procs``) starts it in each process after the fork, since a
+    thread does not survive one.
+    """
     global _registry
     with _lock:
         if _registry is None:
             _registry = Registry(config)
+        if start:
             _registry.start()
         return _registry
 

@@ -11,11 +11,16 @@ answered (``guards.py``), page builds wait their turn at one gate, and
 from __future__ import annotations
 
 import argparse
+import ctypes
 import logging
+import os
 import secrets
+import signal
 import sys
 
 import panel as pn
+from bokeh.resources import Resources
+from bokeh.server.tornado import BokehTornado
 
 from dashboard.auth import LuteAuthProvider
 from dashboard.guards import allowed_hosts, install_guards, page_gate
@@ -23,6 +28,10 @@ from dashboard.main import create_app
 from dashboard.registry import ServeConfig, configure
 
 LOCAL = {"127.0.0.1", "localhost", "::1"}
+#: prctl(2): the signal a process gets when its parent ends.
+PR_SET_PDEATHSIG = 1
+
+log = logging.getLogger(__name__)
 
 
 def _origins(args: argparse.Namespace) -> list[str] | None:
@@ -43,6 +52,46 @@ def session_cleanup(lifetime_ms: int) -> dict[str, int]:
             "check_unused_sessions_milliseconds": max(500, min(17000, lifetime_ms))}
 
 
+#: BokehJS bundles that Bokeh puts on every page and no page of ours uses: MathJax
+#: (1.8 MB; math is off in every HTML and Markdown pane, see ``main.py``) and WebGL
+#: (no plot draws with it).  Without them a page parses 2 MB less JavaScript.
+UNUSED_BOKEH_JS = ("bokeh-mathjax", "bokeh-gl")
+
+
+def lean_bokeh_js(application: BokehTornado) -> None:
+    """Leave :data:`UNUSED_BOKEH_JS` off the pages of this server.
+
+    Bokeh picks a page's bundles from ``BokehTornado.resources()`` and offers no
+    setting for it, so the application's own method is wrapped: the same
+    resources, minus those components.
+    """
+    everything = application.resources
+
+    def resources(absolute_url: str | bool | None = None) -> Resources:
+        full = everything(absolute_url)
+        return full.clone(components=[c for c in full.components if c not in UNUSED_BOKEH_JS])
+
+    application.resources = resources  # type: ignore[method-assign]
+
+
+def end_with(supervisor: int) -> None:
+    """End this server process when ``supervisor`` (the one that forked it) ends.
+
+    With ``--num-procs`` tornado's supervising process only waits for its workers:
+    stopped with SIGTERM, it would leave them serving the port.  Linux sends each
+    worker SIGTERM when its parent dies (``PR_SET_PDEATHSIG``); elsewhere the
+    workers have to be stopped themselves.
+    """
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (AttributeError, OSError):
+        log.warning("--num-procs: the workers will not stop with the first process")
+        return
+    prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != supervisor:  # it ended before this process asked
+        os._exit(0)
+
+
 def serve(args: argparse.Namespace) -> int:
     # Warnings and errors of every part (Bokeh's included) to the terminal.
     logging.basicConfig(level=logging.WARNING,
@@ -52,10 +101,16 @@ def serve(args: argparse.Namespace) -> int:
         print(f"lute-dashboard: listening on {args.address} needs --allow-websocket-origin "
               "HOST:PORT (the address people type in their browser)", file=sys.stderr)
         return 2
+    if args.num_procs < 1 or (args.num_procs > 1 and args.basic_auth):
+        # Logins are kept in the process that made them (auth.py): another would refuse them.
+        print("lute-dashboard: --num-procs needs a number ≥ 1, and 1 with --basic-auth",
+              file=sys.stderr)
+        return 2
     prefix = "/" + args.prefix.strip("/") if args.prefix.strip("/") else ""
     config = ServeConfig(tuple(args.paths), tuple(args.db or ()), args.summary_dir, args.poll,
                          prefix, inotify=not args.no_inotify)
-    registry = configure(config)
+    # Made here, started below in each server process: --num-procs forks in pn.serve.
+    registry = configure(config, start=False)
     from dashboard.server import report_patterns
 
     # Bokeh puts its --prefix in front of every extra pattern itself.
@@ -66,6 +121,7 @@ def serve(args: argparse.Namespace) -> int:
         return create_app(config)
 
     auth = {"auth_provider": LuteAuthProvider(args.basic_auth)} if args.basic_auth else {}
+    supervisor = os.getpid()
     server = pn.serve(
         app,
         port=args.port,
@@ -78,12 +134,19 @@ def serve(args: argparse.Namespace) -> int:
         title="LUTE dashboard",
         liveness=True,
         start=False,
+        num_procs=args.num_procs,
         **auth,
         **session_cleanup(args.unused_session_lifetime),
     )
+    # From here on in each of the --num-procs processes (tornado forked them above):
+    # each reads the experiments with its own registry thread and readers.
+    if args.num_procs > 1:
+        end_with(supervisor)
+    registry.start()
     # Bokeh hands out its tornado Application by no other name; the guards only add
     # rules to it through tornado's public add_handlers.
     install_guards(server._tornado, allowed_hosts(args.address, origins), page_gate())
+    lean_bokeh_js(server._tornado)
     server.start()
     server.io_loop.start()
     return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import queue
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -133,6 +134,21 @@ def write_big_experiment(root: Path, runs: int, tasks: int) -> None:
                   run + 1000, statuses[(run + position) % len(statuses)], f"run {run} done")
                  for run in range(1, runs)])
     con.close()
+
+
+def write_hutch(root: Path, ages: dict[str, float]) -> None:
+    """A hutch's folder: one small experiment (3 runs × 3 Tasks) per name in ``ages``, its
+    result files last written ``ages[name]`` seconds ago.  Copies of one experiment, so
+    that hundreds take seconds."""
+    seed = root.parent / f".{root.name}-seed"
+    write_big_experiment(seed, 3, 3)
+    now = time.time()
+    for name, age in ages.items():
+        folder = root / name
+        shutil.copytree(seed, folder)
+        for path in (folder / "work_dir", *(folder / "work_dir").iterdir()):
+            os.utime(path, (now - age, now - age))
+    shutil.rmtree(seed)
 
 
 @contextmanager
