@@ -185,6 +185,50 @@ def bench_trend(browser: Browser) -> bool:
     return ok
 
 
+RUNS_VIEW_RUNS, RUNS_VIEW_TASKS = 10_000, 20
+#: The Runs view's first screen may take at most this many times the floor page's.
+RUNS_VIEW_FACTOR = 1.5
+
+
+def bench_runs_view(browser: Browser) -> bool:
+    """The Runs view of 10,000 runs × 20 Tasks vs the floor page (an empty experiment).
+
+    Each Task reported two numbers per run (hits found, hit rate): 20 status
+    and 40 value columns.  The first screen is the newest runs' rows shown
+    with the count of all of them.  The unmeasured first load also builds the
+    shared table (once per process).  Prints its line; True when it is within
+    RUNS_VIEW_FACTOR of the floor.
+    """
+    with tempfile.TemporaryDirectory(prefix="lute-bench-runs-") as tmp:
+        root = Path(tmp)
+        write_empty_experiment(root / "emptyexp")
+        write_big_experiment(root / "runsexp", RUNS_VIEW_RUNS, RUNS_VIEW_TASKS)
+        con = sqlite3.connect(root / "runsexp" / "work_dir" / "lute.db")
+        with con:
+            for task in range(RUNS_VIEW_TASKS):
+                con.execute(f"""UPDATE Task{task:02d} SET "result.summary" =
+                                'Number of hits found: ' || (id * 7919 % 30000) ||
+                                ';Fractional hit rate: ' || ((id * 104729 % 1000) / 1000.0)""")
+        con.close()
+        newest = str(RUNS_VIEW_RUNS - 1)
+
+        def first_screen(page: Page) -> None:
+            page.get_by_text(f"{RUNS_VIEW_RUNS:,} of {RUNS_VIEW_RUNS:,} runs", exact=True).wait_for(
+                timeout=120_000)
+            page.locator(".tabulator-row .tabulator-cell[tabulator-field=run]",
+                         has_text=newest).first.wait_for(timeout=120_000)
+
+        with dashboard_server(root) as url:
+            floor, runs = paired_medians(
+                browser, (f"{url}/?exp=emptyexp", grid_drawn(0)),
+                (f"{url}/?exp=runsexp&view=runs", first_screen))
+    ok = runs <= RUNS_VIEW_FACTOR * floor
+    print(f"Runs view of {RUNS_VIEW_RUNS:,} runs × {RUNS_VIEW_TASKS} Tasks: {runs:.2f} s vs the "
+          f"floor page {floor:.2f} s = {runs / floor:.2f}x (target ≤ {RUNS_VIEW_FACTOR}x): "
+          f"{'PASS' if ok else 'FAIL'}", flush=True)
+    return ok
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="lute-bench-load-") as tmp:
         root = Path(tmp)
@@ -207,6 +251,7 @@ def main() -> int:
                 browser, (f"{url}/?exp=pagesexp&page={small}", report_shown(small)),
                 (f"{url}/?exp=pagesexp&page={big}", report_shown(big)))
             trend_ok = bench_trend(browser)
+            runs_ok = bench_runs_view(browser)
             browser.close()
 
     grid_diff, page_diff = grid_big - grid_empty, page_big - page_small
@@ -217,7 +262,7 @@ def main() -> int:
           f"{grid_diff:8.2f}   ≤ {TARGET:.1f}")
     print(f"{'page: tab of 5 vs tab of 5,000':34}{page_small:8.2f}{page_big:8.2f}"
           f"{page_diff:8.2f}   ≤ {TARGET:.1f}")
-    ok = grid_diff <= TARGET and page_diff <= TARGET and trend_ok
+    ok = grid_diff <= TARGET and page_diff <= TARGET and trend_ok and runs_ok
     print(f"verdict: {'PASS' if ok else 'FAIL'}: the big grid is {grid_diff:+.2f} s and the "
           f"5,000-page tab {page_diff:+.2f} s from the small case (target ≤ {TARGET:.1f} s)")
     return 0 if ok else 1

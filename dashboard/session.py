@@ -25,7 +25,8 @@ from lute_model.experiment import ExperimentChange
 
 log = logging.getLogger(__name__)
 
-VIEWS = ["overview", "tasks", "summary", "problems", "trends", "compare", "sheet", "timing"]
+VIEWS = ["overview", "tasks", "runs", "summary", "problems", "trends", "compare", "sheet",
+         "timing"]
 
 #: The SessionState of each live document, so that subscriptions can ask it.
 _STATES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -39,6 +40,8 @@ class SessionState(param.Parameterized):
     task = param.String(default="", doc="Task whose detail is open.")
     run = param.String(default="", doc="Run of the open Task detail.")
     page = param.String(default="", doc="display_name of the open summary page.")
+    cols = param.String(default="", doc="Columns the Runs view shows, as its link says "
+                        "(lute_model.run_table.link_of); '' = statuses and every numeric value.")
     trend = param.String(default="", doc="Values drawn against run: 'TASK:VALUE', several "
                          "joined by '|'.")
     compare = param.String(default="", doc="The two runs compared: 'R1,R2'.")

@@ -135,24 +135,30 @@ class RunTableBuilder:
         self._data: dict[str, np.ndarray] = {RUN: np.empty(0, float), LABEL: np.empty(0, object)}
         self._columns: dict[tuple[str, str], RunColumn] = {}
         self._by_task: dict[str, list[tuple[str, str]]] = {}
-        self._cells: dict[Cell, tuple[TaskRun, tuple[str, ...]]] = {}  # row, its value names
+        # Each cell's row and value names, in two dicts of shared objects: a (row, names)
+        # pair per cell would be 200,000 more objects for every full garbage collection
+        # of the server (Panel runs one when a session closes).
+        self._rows: dict[Cell, TaskRun] = {}
+        self._names: dict[Cell, tuple[str, ...]] = {}
+        self._name_sets: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def apply(self, latest: dict[Cell, TaskRun], cells: Iterable[Cell],
               values_of: ValuesOf) -> None:
         """Bring ``cells`` to what ``latest`` says; a cell whose row is unchanged costs a lookup."""
         for cell in cells:
             row = latest.get(cell)
-            known = self._cells.get(cell)
-            if row is None or (known is not None and known[0] is row):
+            if row is None or self._rows.get(cell) is row:
                 continue
             values = values_of(*cell) if row.summary else {}
             index = self._row(cell[1])
             self._set(cell[0], "", index, row.status.name)
-            for name in (set(known[1]) - values.keys()) if known else ():
+            for name in set(self._names.get(cell, ())) - values.keys():
                 self._set(cell[0], name, index, None)
             for name, value in values.items():
                 self._set(cell[0], name, index, value)
-            self._cells[cell] = (row, tuple(values))
+            names = tuple(values)
+            self._rows[cell] = row
+            self._names[cell] = self._name_sets.setdefault(names, names)
 
     def add_runs(self, runs: Iterable[Any]) -> None:
         """Rows for runs, in this order, before their cells come (a row's place is kept)."""

@@ -19,6 +19,7 @@ from dashboard.views.compare import CompareView
 from dashboard.views.live import LiveStatus, shared_feed_html
 from dashboard.views.problems import ProblemsView
 from dashboard.views.run_sheet import SummaryScreen
+from dashboard.views.runs_view import RunsView
 from dashboard.views.status_grid import StatusGrid
 from dashboard.views.task_detail import TaskDetail
 from dashboard.views.task_table import TaskTable
@@ -26,13 +27,13 @@ from dashboard.views.timing import TimingView
 from dashboard.views.trends import TrendsView
 from lute_model.experiment import Experiment, ExperimentChange
 
-SCREENS = [("overview", "Overview"), ("tasks", "Tasks"), ("summary", "Summary pages"),
-           ("trends", "Trends"), ("compare", "Compare"),
+SCREENS = [("overview", "Overview"), ("tasks", "Tasks"), ("runs", "Runs"),
+           ("summary", "Summary pages"), ("trends", "Trends"), ("compare", "Compare"),
            ("timing", "Timing"), ("problems", "Problems")]
 #: Views that are a mode of another screen's tab.
 SHOWN_IN = {"sheet": "summary"}
 #: Screens beside which a Task detail opens (a click there chooses a Task and run).
-WITH_DETAIL = ("overview", "tasks", "trends")
+WITH_DETAIL = ("overview", "tasks", "runs", "trends")
 
 
 class ExperimentView(pn.viewable.Viewer):
@@ -73,6 +74,8 @@ class ExperimentView(pn.viewable.Viewer):
             return StatusGrid(**args)
         if key == "tasks":
             return TaskTable(**args)
+        if key == "runs":
+            return RunsView(**args)
         if key == "summary":
             return SummaryScreen(**args)
         if key == "trends":

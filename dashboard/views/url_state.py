@@ -22,7 +22,7 @@ from panel.custom import JSComponent
 from dashboard.session import VIEWS, SessionState
 
 #: Query keys, in the order they appear in a link.
-KEYS = ("exp", "view", "task", "run", "page", "trend", "compare")
+KEYS = ("exp", "view", "task", "run", "page", "cols", "trend", "compare")
 #: A name from disk can hold what UTF-8 cannot: a folder name's byte that is not
 #: UTF-8 (which Python keeps as a lone surrogate), a lone surrogate from a JSON
 #: journal.  Such characters go into the link as their surrogate's bytes and come
@@ -33,6 +33,7 @@ URL_ERRORS = "surrogatepass"
 def to_query(state: SessionState) -> str:
     """The query string of a deep link to what ``state`` shows."""
     fields = {"exp": state.experiment, "task": state.task, "run": state.run, "page": state.page,
+              "cols": state.cols,
               "trend": state.trend, "compare": state.compare}
     if state.view != default_view(fields):
         fields["view"] = state.view
@@ -47,7 +48,7 @@ def from_query(query: str) -> dict[str, str]:
         parsed = parse_qs(query.lstrip("?"), errors="replace")
     raw = {key: values[-1] for key, values in parsed.items() if values}
     update = {"experiment": raw.get("exp", ""), "task": raw.get("task", ""),
-              "run": raw.get("run", ""), "page": raw.get("page", ""),
+              "run": raw.get("run", ""), "page": raw.get("page", ""), "cols": raw.get("cols", ""),
               # Several values: joined by '|' in one key, or the key repeated.
               "trend": "|".join(parsed.get("trend", [])), "compare": raw.get("compare", "")}
     view = raw.get("view")
@@ -108,7 +109,7 @@ def bind_url(state: SessionState, initial_query: str) -> UrlState:
         if event.new != to_query(state):
             state.param.update(**from_query(event.new))
 
-    state.param.watch(state_changed, ["experiment", "view", "task", "run", "page", "trend",
+    state.param.watch(state_changed, ["experiment", "view", "task", "run", "page", "cols", "trend",
                                       "compare"])
     url.param.watch(url_changed, "search")
     return url

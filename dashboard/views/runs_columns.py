@@ -1,0 +1,136 @@
+"""How the Runs table's columns look: titles, client-side formatters, widths, the chooser.
+
+Formatting happens in the browser (no pandas Styler: the Styler colors every
+cell on the server, seconds for 10,000 runs), by JavaScript functions Tabulator
+compiles once per column: Bokeh's ``HTMLTemplateFormatter`` compiles its
+template again for every cell and copies the whole row into each call, which
+for 60 columns made the first screen seconds slower.  Every string from disk
+reaches the page escaped: titles through :class:`markup.Html` (Tabulator puts a
+title in as HTML), text cells through Tabulator's ``plaintext`` formatter, run
+labels as a text node.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from panel.io.model import JSCode
+
+from dashboard.views.markup import Html, visible
+from lute_model.run_table import LABEL, NUMBER, RUN, STATUS, RunColumn, link_of
+from lute_model.status import SYMBOL
+
+RUN_TITLE = "run"
+#: The pieces of a CamelCase name (any text: other characters stay with the piece before).
+_CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[^A-Z]+")
+WIDTHS = {STATUS: 120, NUMBER: 130}
+TEXT_WIDTH = 220
+
+#: A status cell: the palette's color, the status's glyph and name, or nothing where the
+#: Task never ran.  Only our enum's names become markup: any other value shows nothing.
+STATUS_FORMAT = JSCode("""(() => {
+  const symbols = """ + json.dumps(SYMBOL) + """;
+  return (cell) => {
+    const value = cell.getValue();
+    if (!Object.prototype.hasOwnProperty.call(symbols, value)) return "";
+    return `<span class="st st-${value}" title="${value}">${symbols[value]} ${value}</span>`;
+  };
+})()""")
+#: Numbers as people read them (82,634 and 0.31); very small or large ones in exponent form.
+NUMBER_FORMAT = JSCode("""(() => {
+  const plain = new Intl.NumberFormat("en-US", {maximumFractionDigits: 4});
+  return (cell) => {
+    const value = cell.getValue();
+    if (typeof value !== "number" || !isFinite(value)) return "";
+    const size = Math.abs(value);
+    return size !== 0 && (size < 1e-3 || size >= 1e15) ? value.toExponential(3)
+                                                        : plain.format(value);
+  };
+})()""")
+#: The run as LUTE labelled it, as text (never markup); its number sorts and filters.
+RUN_FORMAT = JSCode("(cell) => document.createTextNode(String(cell.getData()." + LABEL +
+                    " ?? ''))")
+
+#: Tabulator options.  60 columns made the first screen slow in the browser, every
+#: redraw measuring each header and row (bench/load.py, 10,000 runs × 20 Tasks): only the
+#: columns and rows in view are rendered (``renderHorizontal``; a small vertical buffer),
+#: rows have one height (not measured cell by cell), and the columns are not grouped by
+#: Task (groups doubled the layouts and cannot be rendered virtually): each title names
+#: its Task instead.
+TABLE_CONFIGURATION = {"columnDefaults": {"headerWordWrap": True},
+                       "renderHorizontal": "virtual", "renderVerticalBuffer": 120,
+                       "rowHeight": 30}
+
+#: Header titles wrap (a long Task name too), the Task muted above the value; the table's
+#: CSS lives in its shadow root.
+TABLE_CSS = """
+.tabulator .tabulator-header .tabulator-col .tabulator-col-content .tabulator-col-title-wrap {
+  overflow-wrap: break-word; line-height: 1.25;
+}
+.tabulator .tabulator-header .tabulator-col .rt-task {
+  font-weight: 400; opacity: 0.7; font-size: 0.9em;
+}
+.tabulator-row .tabulator-cell { cursor: pointer; }
+"""
+
+
+def column_title(column: RunColumn) -> Html:
+    """A header: the Task (muted) over the value, or over "status"; both escaped.
+
+    A Task name may break before each capital (``Find·Peaks·Py·Algos``): CamelCase has no
+    spaces, and cut anywhere it reads badly in a narrow column.
+    """
+    task = Html("<wbr>").join(_CAMEL.findall(column.task))
+    return Html('<span class="rt-task">{}</span><br><span>{}</span>').format(
+        task, column.value or "status")
+
+
+def table_config(columns: tuple[RunColumn, ...]) -> dict[str, Any]:
+    """Tabulator parameters for these columns: titles, formatters, widths and alignment."""
+    formatters: dict[str, Any] = {RUN: RUN_FORMAT}
+    titles, widths, align = {RUN: RUN_TITLE}, {RUN: 80}, {RUN: "right"}
+    tooltips = {}
+    for column in columns:
+        key = column.key
+        # Tabulator puts titles in as HTML; the tooltip is an attribute, set as text.
+        titles[key] = str(column_title(column))
+        tooltips[key] = visible(column.title)
+        widths[key] = WIDTHS.get(column.kind, TEXT_WIDTH)
+        if column.kind == STATUS:
+            formatters[key] = STATUS_FORMAT
+        elif column.kind == NUMBER:
+            formatters[key] = NUMBER_FORMAT
+            align[key] = "right"
+        else:
+            formatters[key] = {"type": "plaintext"}
+    return {"titles": titles, "formatters": formatters, "widths": widths,
+            "text_align": align, "header_tooltips": tooltips}
+
+
+def column_options(columns: tuple[RunColumn, ...]) -> dict[str, str]:
+    """The chooser's options, label -> the column's part of a link (stable across states).
+
+    Bokeh puts a checkbox's label in as text: it is only made visible, not escaped.
+    """
+    return {visible(column.title): link_of([column]) for column in columns}
+
+
+def filter_note(filters: list[tuple[str, float | None, float | None]]) -> Html:
+    """The active range filters in words, e.g. ``FindPeaksPyAlgos · Fractional hit rate ≥ 0.2``."""
+    parts = []
+    for title, low, high in filters:
+        if low is not None and high is not None:
+            parts.append(Html("{} ≤ {} ≤ {}").format(_number(low), title, _number(high)))
+        elif low is not None:
+            parts.append(Html("{} ≥ {}").format(title, _number(low)))
+        else:
+            parts.append(Html("{} ≤ {}").format(title, _number(high)))
+    if not parts:
+        return Html("")
+    return Html("<b>Filtered:</b> ") + Html("; ").join(parts)
+
+
+def _number(value: float | None) -> str:
+    return format(value, "g") if value is not None else ""

@@ -1,0 +1,310 @@
+"""The Runs screen: one row per run, each Task's status and the values it reported.
+
+"Is the hit rate dropping?" is answered by a table like DAMNIT's: a row per
+run, a column per Task status and per value LUTE's summaries report
+(``Task · value``).  The table is derived once per experiment state and shared
+by every session (:func:`lute_model.run_table.run_table`); a session only
+chooses columns (part of the deep link, ``cols=``), filters and sorts its view
+of it, and Tabulator's remote pagination sends the browser one page at a time,
+so 10,000 runs open like 10.  The first build of a big experiment takes
+seconds, so it runs in a worker thread while the screen shows it is loading;
+later refreshes patch only the cells they name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import math
+from typing import Any
+
+import pandas as pd
+import panel as pn
+import param
+
+from dashboard.session import SessionState, subscribe
+from dashboard.views.markup import legend, status_css, visible
+from dashboard.views.runs_columns import (
+    RUN_TITLE,
+    TABLE_CONFIGURATION,
+    TABLE_CSS,
+    column_options,
+    filter_note,
+    table_config,
+)
+from dashboard.views.task_table import _cell
+from lute_model.experiment import Experiment, ExperimentChange
+from lute_model.run_table import (
+    LABEL,
+    NUMBER,
+    RUN,
+    TEXT,
+    RunColumn,
+    RunTable,
+    link_of,
+    ready_run_table,
+    run_table,
+)
+
+PAGE_SIZE = 50
+#: (low, high) of a range filter; either may be None (no bound).
+Range = tuple[float | None, float | None]
+
+
+def shared_table(experiment: Experiment) -> RunTable:
+    """The shared table, text as the page shows it (NUL and lone surrogates spelled out)."""
+    return run_table(experiment, visible)
+
+
+class RunsView(pn.viewable.Viewer):
+    """The "runs" screen of one experiment for one session."""
+
+    experiment = param.ClassSelector(class_=Experiment, doc="The experiment shown (shared).")
+    session = param.ClassSelector(class_=SessionState, doc="This browser session's choices.")
+    ranges = param.Dict(default={}, doc="Range filters: column key -> (low, high).")
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self._shown: RunTable | None = None
+        self._updating = False  # a refresh is running in a worker thread
+        self._again = False  # another change came meanwhile
+        self._syncing = False  # the bounds are being set from the chosen column's range
+        # Built for another session already: the table is made with it at once (not empty,
+        # then filled: Panel would derive its columns and page twice).
+        ready = self._shown = ready_run_table(self.experiment, visible)
+        data = (self._data_params(ready) if ready is not None
+                else {"value": pd.DataFrame({RUN: [], LABEL: []})})
+        self._table = pn.widgets.Tabulator(
+            pagination="remote", page_size=PAGE_SIZE, show_index=False, disabled=True,
+            selectable=False, sortable=True, sorters=[{"field": RUN, "dir": "desc"}],
+            frozen_columns=[RUN], layout="fit_data_fill", sizing_mode="stretch_width",
+            height=620, min_width=300, loading=ready is None,
+            configuration=TABLE_CONFIGURATION,
+            stylesheets=[status_css(), TABLE_CSS], **data)
+        self._table.add_filter(pn.bind(self._mask, ranges=self.param.ranges))
+        self._table.on_click(self._open_cell)
+        self._count = pn.pane.Markdown("", margin=(0, 10))
+        self._legend = pn.pane.HTML("", stylesheets=[status_css()], margin=(5, 10))
+        # Many columns: the checkboxes wrap inside the screen instead of widening it.
+        self._chooser = pn.widgets.CheckBoxGroup(
+            inline=True, name="columns", sizing_mode="stretch_width", min_width=300,
+            stylesheets=[".bk-input-group { flex-wrap: wrap; gap: 2px 14px; }"])
+        self._columns_card = pn.Card(
+            pn.Row(pn.widgets.Button(label="Statuses and numbers", on_click=self._default),
+                   pn.widgets.Button(label="All columns", on_click=self._all)),
+            self._chooser, title="Columns", collapsed=True, sizing_mode="stretch_width")
+        self._filter_on = pn.widgets.Select(name="filter on", width=320)
+        # Text, not FloatInput: Panel's spinner shows an emptied value as "NaN".
+        self._low = pn.widgets.TextInput(name="at least", placeholder="any", width=110)
+        self._high = pn.widgets.TextInput(name="at most", placeholder="any", width=110)
+        self._filters = pn.pane.HTML("", margin=(22, 10, 0, 10))
+        self._clear = pn.widgets.Button(label="Clear filters", margin=(22, 10, 0, 10),
+                                        on_click=lambda _e: setattr(self, "ranges", {}))
+        self._download = pn.widgets.FileDownload(
+            callback=self._csv, filename=f"{self.experiment.name}-runs.csv",
+            label="Download CSV", color="default", width=160, embed=False)
+        self._chooser.param.watch(self._chosen, "value")
+        self._filter_on.param.watch(self._filter_column, "value")
+        for bound in (self._low, self._high):
+            bound.param.watch(self._bound_changed, "value")
+        self.param.watch(self._ranges_changed, "ranges")
+        self.session.param.watch(lambda _e: self._show_columns(), "cols")
+        subscribe(self.experiment, "change", lambda event: self.apply_change(event.new))
+        if ready is not None:
+            self._show(ready)
+        else:
+            pn.state.execute(self._refresh)
+
+    # -- data ----------------------------------------------------------------
+
+    def apply_change(self, change: ExperimentChange | None) -> None:
+        """A refresh (or a resume): bring the shared table up to date off this thread."""
+        if change is None:
+            return
+        if self._updating:
+            self._again = True
+            return
+        pn.state.execute(self._refresh)
+
+    async def _refresh(self) -> None:
+        """Patch the shared table in a worker thread (seconds the first time, then what
+        changed), then show it; changes that came meanwhile are taken in one more round."""
+        self._updating = True
+        try:
+            while True:
+                self._again = False
+                table = await asyncio.to_thread(shared_table, self.experiment)
+                self._show(table)
+                if not self._again:
+                    break
+        finally:
+            self._updating = False
+            self._table.loading = False
+
+    def _data_params(self, table: RunTable) -> dict[str, Any]:
+        """The Tabulator parameters that show ``table``: its frame and its columns' look."""
+        return {"value": table.frame, "hidden_columns": self._hidden(table),
+                **table_config(table.columns)}
+
+    def _show(self, table: RunTable) -> None:
+        """The table's new state; the session's sort, filters, page and scroll stay."""
+        shown = self._shown
+        columns_changed = shown is None or shown.columns != table.columns
+        if table is not shown:
+            # Row i of the frame is run table.runs[i] from here on (clicks, CSV).
+            self._shown = table
+            self._table.param.update(**(self._data_params(table) if columns_changed
+                                        else {"value": table.frame}))
+        if columns_changed or not self._chooser.options:
+            self._chooser.options = column_options(table.columns)
+            options = {RUN_TITLE: RUN, **{
+                visible(c.title): c.key for c in table.columns if c.kind == NUMBER}}
+            current = self._filter_on.value
+            self._filter_on.param.update(
+                options=options, value=current if current in options.values() else RUN)
+            self._ranges_changed()
+        self._show_columns()
+        self._legend.object = str(legend(self.experiment.counts))
+        self._show_count()
+
+    # -- columns -------------------------------------------------------------
+
+    def _chosen_columns(self) -> list[RunColumn]:
+        return [] if self._shown is None else self._shown.chosen(self.session.cols)
+
+    def _hidden(self, table: RunTable) -> list[str]:
+        shown = {c.key for c in table.chosen(self.session.cols)}
+        return [LABEL, *(c.key for c in table.columns if c.key not in shown)]
+
+    def _show_columns(self) -> None:
+        """The session's choice (from the link or the chooser) on the table and the chooser."""
+        if self._shown is None:
+            return
+        chosen = self._chosen_columns()
+        value = [link_of([c]) for c in chosen]
+        if self._chooser.value != value:
+            self._chooser.value = value
+        hidden = self._hidden(self._shown)
+        if self._table.hidden_columns != hidden:
+            self._table.hidden_columns = hidden
+        self._columns_card.title = f"Columns ({len(chosen)} of {len(self._shown.columns)} shown)"
+
+    def _chosen(self, event: param.parameterized.Event) -> None:
+        if self._shown is None:
+            return
+        picked = set(event.new)
+        self._choose([c for c in self._shown.columns if link_of([c]) in picked])
+
+    def _choose(self, columns: list[RunColumn]) -> None:
+        """The link keeps the choice; the default (statuses and numbers) is no ``cols`` at all."""
+        default = self._shown is not None and columns == self._shown.default_columns()
+        link = "" if default else link_of(columns)
+        if link != self.session.cols:
+            self.session.cols = link
+
+    def _default(self, _event: Any) -> None:
+        if self._shown is not None:
+            self._choose(self._shown.default_columns())
+
+    def _all(self, _event: Any) -> None:
+        if self._shown is not None:
+            self._choose(list(self._shown.columns))
+
+    # -- filters -------------------------------------------------------------
+
+    @staticmethod
+    def _mask(df: pd.DataFrame, ranges: dict[str, Range]) -> pd.Series:
+        """Runs inside every range; a run without the value is outside."""
+        mask = pd.Series(True, index=df.index)
+        for key, (low, high) in ranges.items():
+            if key not in df.columns:
+                continue
+            if low is not None:
+                mask &= df[key] >= low
+            if high is not None:
+                mask &= df[key] <= high
+        return mask
+
+    def _filter_column(self, _event: Any = None) -> None:
+        """The bounds show the chosen column's range (none: empty)."""
+        low, high = self.ranges.get(self._filter_on.value, (None, None))
+        self._syncing = True
+        try:
+            self._low.value, self._high.value = _text(low), _text(high)
+        finally:
+            self._syncing = False
+
+    def _bound_changed(self, _event: Any) -> None:
+        key = self._filter_on.value
+        if key is None or self._syncing:
+            return
+        low, high = _bound(self._low.value), _bound(self._high.value)
+        ranges = {k: v for k, v in self.ranges.items() if k != key}
+        if low is not None or high is not None:
+            ranges[key] = (low, high)
+        if ranges != self.ranges:
+            self.ranges = ranges
+
+    def _ranges_changed(self, *_events: Any) -> None:
+        columns = {RUN: RUN_TITLE} | ({} if self._shown is None else
+                                     {c.key: c.title for c in self._shown.columns})
+        self._filters.object = filter_note(
+            [(columns[key], low, high) for key, (low, high) in self.ranges.items()
+             if key in columns])
+        self._clear.visible = bool(self.ranges)
+        self._filter_column()
+        self._show_count()
+
+    def _show_count(self) -> None:
+        if self._shown is None:
+            return
+        shown, total = len(self._table.current_view), len(self._shown.runs)
+        self._count.object = f"{shown:,} of {total:,} runs"
+
+    # -- actions -------------------------------------------------------------
+
+    def _open_cell(self, event: Any) -> None:
+        """A click on a Task's cell opens that Task's detail for the run (if it ran)."""
+        table = self._shown
+        column = next((c for c in table.columns if c.key == event.column), None) \
+            if table is not None else None
+        if column is None:
+            return
+        row = self.experiment.latest.get((column.task, table.runs[event.row]))
+        if row is not None:
+            self.session.param.update(task=row.task, run=row.run)
+
+    def _csv(self) -> io.StringIO:
+        """The filtered runs in the shown order, the chosen columns, whole text values."""
+        buffer = io.StringIO()
+        if self._shown is None:
+            return buffer
+        view = self._table.current_view
+        out = {"run": [_cell(label) for label in view[LABEL]]}
+        for column in self._chosen_columns():
+            cells = view[column.key]
+            out[visible(column.title)] = ([_cell(text) for text in cells] if column.kind == TEXT
+                                          else list(cells))
+        pd.DataFrame(out).to_csv(buffer, index=False)
+        buffer.seek(0)
+        return buffer
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        filters = pn.FlexBox(self._filter_on, self._low, self._high, self._filters, self._clear,
+                             pn.Column(pn.Spacer(height=18), self._download),
+                             align_items="flex-start", sizing_mode="stretch_width")
+        return pn.Column(self._legend, self._columns_card, filters, self._count, self._table,
+                         sizing_mode="stretch_width")
+
+
+def _bound(text: str) -> float | None:
+    """A typed bound: a number, or None (empty, or not a number: no bound)."""
+    try:
+        value = float(text.strip().replace(",", ""))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _text(value: float | None) -> str:
+    return "" if value is None else format(value, "g")
