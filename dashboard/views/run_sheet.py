@@ -177,6 +177,9 @@ class SummaryScreen(pn.viewable.Viewer):
                                                  button_type="primary", button_style="outline")
         self._mode.param.watch(self._mode_chosen, "value")
         self.session.param.watch(self._view_changed, "view")
+        # Each part is laid out once: a Viewer put into a layout again is laid out anew,
+        # and its widgets' old models go with the old layout (seen: an empty tab).
+        self._parts = {"summary": pn.panel(self._browser), "sheet": pn.panel(self._sheet)}
         self._body = pn.Column(sizing_mode="stretch_both")
         self._view_changed()
 
@@ -200,7 +203,7 @@ class SummaryScreen(pn.viewable.Viewer):
 
     def _view_changed(self, *_events: object) -> None:
         self._mode.value = self._view()
-        shown = self._sheet if self._view() == "sheet" else self._browser
+        shown = self._parts[self._view()]
         if self._body.objects != [shown]:
             self._body.objects = [shown]
 

@@ -68,7 +68,7 @@ class RunsView(pn.viewable.Viewer):
         self._shown: RunTable | None = None
         self._updating = False  # a refresh is running in a worker thread
         self._again = False  # another change came meanwhile
-        self._syncing = False  # the bounds are being set from the chosen column's range
+        self._syncing = False  # widgets are being set from the state, not by the person
         # Built for another session already: the table is made with it at once (not empty,
         # then filled: Panel would derive its columns and page twice).
         ready = self._shown = ready_run_table(self.experiment, visible)
@@ -183,14 +183,19 @@ class RunsView(pn.viewable.Viewer):
         chosen = self._chosen_columns()
         value = [link_of([c]) for c in chosen]
         if self._chooser.value != value:
-            self._chooser.value = value
+            # Not a choice: a link may name columns this state lacks yet, and it keeps them.
+            self._syncing = True
+            try:
+                self._chooser.value = value
+            finally:
+                self._syncing = False
         hidden = self._hidden(self._shown)
         if self._table.hidden_columns != hidden:
             self._table.hidden_columns = hidden
         self._columns_card.title = f"Columns ({len(chosen)} of {len(self._shown.columns)} shown)"
 
     def _chosen(self, event: param.parameterized.Event) -> None:
-        if self._shown is None:
+        if self._shown is None or self._syncing:
             return
         picked = set(event.new)
         self._choose([c for c in self._shown.columns if link_of([c]) in picked])
@@ -266,16 +271,18 @@ class RunsView(pn.viewable.Viewer):
     def _open_cell(self, event: Any) -> None:
         """A click on a Task's cell opens that Task's detail for the run (if it ran)."""
         table = self._shown
-        column = next((c for c in table.columns if c.key == event.column), None) \
-            if table is not None else None
-        if column is None:
+        if table is None:
+            return
+        column = next((c for c in table.columns if c.key == event.column), None)
+        if column is None:  # the run's own cell
             return
         row = self.experiment.latest.get((column.task, table.runs[event.row]))
         if row is not None:
             self.session.param.update(task=row.task, run=row.run)
 
     def _csv(self) -> io.StringIO:
-        """The filtered runs in the shown order, the chosen columns, whole text values."""
+        """The filtered runs in the shown order and the chosen columns; numbers as numbers,
+        text as the table holds it (never the start of a formula)."""
         buffer = io.StringIO()
         if self._shown is None:
             return buffer

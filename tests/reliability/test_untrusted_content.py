@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 from urllib.parse import quote
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from lute_model.lute_schema import record_task
@@ -93,10 +92,6 @@ def open_page(page: Page, display_name: str) -> None:
     page.locator(".lb-pages select").select_option(option.get_attribute("value"))
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "since the Summary pages view opens on the newest run's page (issue 11), the tab listbox "
-    "is not there when this test looks for it: the test's path through the summary browser "
-    "must be updated (next session, first thing); the assertions before that step pass"))
 def test_hostile_content_is_text_everywhere_and_nothing_is_written(
         serve, tmp_path: Path, unchanged, page: Page):
     from tests.reliability.conftest import free_port

@@ -224,9 +224,6 @@ def test_follow_latest_jumps_to_the_new_run(page: Page, serve, example_copy) -> 
     expect(page.locator(FRAME)).to_have_attribute("src", _url_end("cxil1005322", "r19/powders"))
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "fails since the Summary pages view opens on the newest run's page (issue 11): the "
-    "deleted page's notice is not shown; to fix next session"))
 def test_deleted_open_page_says_so(page: Page, serve, example_copy) -> None:
     source = example(example_copy, "cxil1005322")
     served = serve(source)
