@@ -60,9 +60,13 @@ def fields(page: Page) -> dict[str, str]:
     return table(page).evaluate(FIELDS_JS)
 
 
-def column(page: Page, title: str) -> Locator:
-    """The cells of one column, top to bottom, scrolled into view."""
-    field = fields(page)[title]
+def column(page: Page, title: str, timeout_ms: int = 15_000) -> Locator:
+    """The cells of one column, top to bottom, scrolled into view (waits for the column)."""
+    waited = 0
+    while title not in (shown := fields(page)) and waited < timeout_ms:
+        page.wait_for_timeout(100)
+        waited += 100
+    field = shown[title]
     table(page).evaluate(SHOW_COLUMN_JS, field)
     return page.locator(f".tabulator-row .tabulator-cell[tabulator-field={field}]")
 
@@ -138,6 +142,7 @@ def test_the_column_choice_goes_into_the_link_and_a_reloaded_link_keeps_it(
         open_runs(page, url)
         page.get_by_text("Columns (", exact=False).click()
         page.get_by_label(EVENTS, exact=True).uncheck()
+        expect(page).to_have_url(re.compile(r"[?&]cols="))  # taken: the chooser's title changed
         page.get_by_label(CCSTAR, exact=True).check()
         expect(page).to_have_url(re.compile(r"[?&]cols=.*CCstar"))
         chosen = query(page)["cols"]
