@@ -41,8 +41,8 @@ from pathlib import Path
 from _common import Server, cpu_seconds, machine_line, rss_mb
 
 from dashboard.registry import Registry, ServeConfig
-from lute_model.lute_schema import flatten, record_task
 from lute_model.status import TaskStatus
+from lute_writers.lute_schema import flatten, record_task
 
 TASKS = [f"Task{i:02d}" for i in range(20)]
 PARAMETERS = {"in_file": "/sdf/x.h5", "n_events": 0, "threshold": 5.0, "det": "jungfrau4M"}

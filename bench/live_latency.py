@@ -56,7 +56,7 @@ from bench._common import (
     percentile,
     rss_mb,
 )
-from lute_model.sources.journal import append_event
+from lute_writers.journal import append_event
 
 CONFIGS = [  # label, serve arguments, polling interval (s)
     ("inotify, poll 0.5 s", (), 0.5),

@@ -45,8 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dashboard.testing import dashboard_server, write_big_experiment
 from dashboard.views.status_grid import FIRST_RUNS
-from lute_model.lute_schema import record_task
 from lute_model.status import TaskStatus
+from lute_writers.lute_schema import record_task
 from tests.conftest import CHROMIUM_ARGS
 
 REPO = Path(__file__).resolve().parents[1]

@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lute_model.discovery import ExperimentSource
 from lute_model.experiment import Experiment
-from lute_model.lute_schema import Execution, flatten, record_task
-from lute_model.lute_schema_v2 import insert_execution
 from lute_model.sources.lutedb import LuteDbReader
 from lute_model.status import TaskStatus
+from lute_writers.lute_schema import Execution, flatten, record_task
+from lute_writers.lute_schema_v2 import insert_execution
 
 EXPERIMENT = "mfxl1013621"
 SUMMARY_ROOT = f"/sdf/data/lcls/ds/mfx/{EXPERIMENT}/stats/summary"

@@ -65,7 +65,7 @@ from bench._common import (
     start_live_writer,
     stop_process,
 )
-from lute_model.sources.journal import append_event
+from lute_writers.journal import append_event
 
 #: The CLI's default: unused sessions are checked every 15 s and dropped after 15 s.
 CLEANUP_WAIT = 40.0

@@ -90,7 +90,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Write (or resume) the demo; with --live keep it running; with --serve also serve it."""
-    from lute_model.demo import build_demo, run_live
+    from lute_demo.demo import build_demo, run_live
 
     root = Path(args.dir)
     demo = build_demo(root, runs=args.runs, layout=args.db_layout)
@@ -116,7 +116,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_emit(args: argparse.Namespace) -> int:
     """Append one status event, for shell launchers and SLURM scripts."""
     from lute_model.discovery import find_databases
-    from lute_model.sources.journal import JOURNAL_NAME, append_event
+    from lute_writers.journal import JOURNAL_NAME, append_event
 
     folder = Path(args.dir)
     if not folder.is_dir():

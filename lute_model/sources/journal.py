@@ -2,7 +2,8 @@
 
 LUTE writes ``lute.db`` only when a Task ends.  The journal, beside it, gets
 one JSON line per status change, appended by the Executor hook adapter
-(:mod:`lute_model.lute_hooks`) or ``lute-dashboard emit``::
+(:mod:`lute_writers.lute_hooks`) or ``lute-dashboard emit``; the writers are
+:mod:`lute_writers.journal`::
 
     {"time": "2026-11-25T14:03:07.512Z", "task": "FindPeaksPyAlgos", "run": "12",
      "status": "RUNNING", "message": "", "experiment": "mfxp1001123", "job": "123456"}
@@ -25,7 +26,7 @@ from typing import Any
 
 from lute_model.problems import Problem
 from lute_model.results import TaskRun
-from lute_model.status import TaskStatus, UnknownStatus, parse_status
+from lute_model.status import parse_status
 
 JOURNAL_NAME = "lute_status.jsonl"
 #: One read takes at most this much: a huge backlog is read over several refreshes.
@@ -35,43 +36,6 @@ MAX_LINE = 64 * 1024
 MAX_FIELD = 4 * 1024
 #: An event time further ahead of this server's clock than this is clock skew.
 FUTURE_SLACK = timedelta(minutes=2)
-
-
-def utc_now() -> str:
-    """Now, as the journal writes times: ISO-8601 UTC with milliseconds and a ``Z``."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def event_line(*, task: str, run: str, status: TaskStatus | str, message: str = "",
-               experiment: str | None = None, job: str | None = None,
-               time: str | None = None, task_timeout: float | None = None) -> bytes:
-    """One journal line, validated: what every writer appends."""
-    parsed = parse_status(status)
-    if isinstance(parsed, UnknownStatus):
-        raise ValueError(f"not a TaskStatus: {status!r}")
-    if not task or not str(run):
-        raise ValueError("an event needs a task and a run")
-    event: dict[str, Any] = {"time": time or utc_now(), "task": task, "run": str(run),
-                             "status": parsed.name}
-    if message:
-        event["message"] = message
-    if experiment:
-        event["experiment"] = experiment
-    if job:
-        event["job"] = job
-    if isinstance(task_timeout, (int, float)) and task_timeout > 0:
-        event["task_timeout"] = task_timeout  # lets a reader tell a stalled RUNNING
-    return (json.dumps(event, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def append_event(journal: str | os.PathLike, **event: Any) -> None:
-    """Append one event with a single write (atomic between concurrent appenders)."""
-    line = event_line(**event)
-    fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o664)
-    try:
-        os.write(fd, line)
-    finally:
-        os.close(fd)
 
 
 def parse_time(text: str) -> datetime | None:

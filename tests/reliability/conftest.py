@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from dashboard.testing import Server, dashboard_server, free_port
-from lute_model.lute_schema import record_task
 from lute_model.status import TaskStatus
+from lute_writers.lute_schema import record_task
 from tests.ui.conftest import READY, open_dashboard
 
 __all__ = ["READY", "Server", "dashboard_server", "free_port", "open_dashboard"]

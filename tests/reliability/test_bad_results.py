@@ -20,12 +20,13 @@ import pytest
 
 from lute_model.discovery import discover
 from lute_model.experiment import Experiment
-from lute_model.lute_schema import record_task
 from lute_model.sources import summary_tree
-from lute_model.sources.journal import JOURNAL_NAME, JournalReader, append_event
+from lute_model.sources.journal import JOURNAL_NAME, JournalReader
 from lute_model.sources.lutedb import LuteDbReader
 from lute_model.sources.summary_tree import SummaryTreeReader
 from lute_model.status import TaskStatus
+from lute_writers.journal import append_event
+from lute_writers.lute_schema import record_task
 from tests.reliability.conftest import add_page, build_experiment, inspect, problems_of
 
 

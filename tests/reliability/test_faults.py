@@ -10,9 +10,9 @@ from playwright.sync_api import Browser, expect
 
 from dashboard import registry as registry_module
 from dashboard.registry import Registry, ServeConfig
-from lute_model.lute_schema import record_task
-from lute_model.sources.journal import JOURNAL_NAME, append_event
 from lute_model.status import TaskStatus
+from lute_writers.journal import JOURNAL_NAME, append_event
+from lute_writers.lute_schema import record_task
 from tests.reliability.conftest import READY
 
 

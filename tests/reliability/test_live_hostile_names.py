@@ -17,9 +17,9 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from dashboard.testing import GRID_CELL_CENTER_JS, GRID_CELLS_JS
-from lute_model.lute_schema import record_task
-from lute_model.sources.journal import JOURNAL_NAME, append_event
 from lute_model.status import TaskStatus
+from lute_writers.journal import JOURNAL_NAME, append_event
+from lute_writers.lute_schema import record_task
 from tests.reliability.conftest import EXPERIMENT, REPO, build_experiment, open_dashboard
 
 #: A Task per status, each named so that it marks the page if its markup ever runs.

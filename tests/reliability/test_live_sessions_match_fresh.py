@@ -22,9 +22,9 @@ from playwright.sync_api import Browser, Page, expect
 
 from lute_model.discovery import discover
 from lute_model.experiment import Experiment
-from lute_model.lute_schema import record_task
-from lute_model.sources.journal import JOURNAL_NAME, append_event, event_line
 from lute_model.status import TaskStatus
+from lute_writers.journal import JOURNAL_NAME, append_event, event_line
+from lute_writers.lute_schema import record_task
 from tests.reliability.conftest import build_experiment, open_dashboard
 
 EXPERIMENT = "mfxp1001123"

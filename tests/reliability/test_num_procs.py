@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from dashboard.testing import GRID_CELLS_JS
-from lute_model.sources.journal import JOURNAL_NAME, append_event
+from lute_writers.journal import JOURNAL_NAME, append_event
 from tests.reliability.conftest import READY, build_experiment
 
 pytestmark = pytest.mark.timeout(180)

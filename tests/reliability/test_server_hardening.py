@@ -22,8 +22,8 @@ from playwright.sync_api import Page, expect
 
 from bench.burst import Burst, big_page, burst
 from dashboard.auth import FREE_FAILURES
-from lute_model.lute_schema import record_task
 from lute_model.status import TaskStatus
+from lute_writers.lute_schema import record_task
 from tests.reliability import test_server_security
 from tests.reliability.conftest import EXPERIMENT, READY, add_page, build_experiment
 from tests.reliability.test_server_security import PASSWORD, _opener, _status

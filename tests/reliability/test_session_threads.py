@@ -30,7 +30,7 @@ from dashboard.serving import session_cleanup
 from dashboard.session import SessionState, subscribe
 from dashboard.testing import threaded_panel_server
 from dashboard.views.experiment_view import ExperimentView
-from lute_model.sources.journal import JOURNAL_NAME, append_event
+from lute_writers.journal import JOURNAL_NAME, append_event
 
 
 class Shared(param.Parameterized):

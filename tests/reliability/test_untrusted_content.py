@@ -14,9 +14,9 @@ from urllib.parse import quote
 
 from playwright.sync_api import Page, expect
 
-from lute_model.lute_schema import record_task
-from lute_model.sources.journal import append_event
 from lute_model.status import TaskStatus
+from lute_writers.journal import append_event
+from lute_writers.lute_schema import record_task
 from tests.reliability.conftest import READY, add_page, build_experiment
 from tests.ui.test_report_offline import LISTEN_TO_REPORTS
 

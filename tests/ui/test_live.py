@@ -9,10 +9,10 @@ from pathlib import Path
 import panel as pn
 from playwright.sync_api import Browser, Page, expect
 
-from lute_model.lute_schema import record_task
-from lute_model.sources.journal import JOURNAL_NAME, append_event
 from lute_model.status import PALETTE, TaskStatus
-from lute_model.summaries import ElogSummaryPlots
+from lute_writers.journal import JOURNAL_NAME, append_event
+from lute_writers.lute_schema import record_task
+from lute_writers.summary_plots import ElogSummaryPlots
 from tests.ui.conftest import open_dashboard
 
 NEW_TAB = ".lb-named select option[value='live_tab']"

@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from dashboard.registry import ACTIVITY_EVERY
 from dashboard.testing import dashboard_server, write_hutch
 from dashboard.views.experiment_picker import SHOWN
-from lute_model.sources.journal import JOURNAL_NAME, append_event
+from lute_writers.journal import JOURNAL_NAME, append_event
 from tests.ui.conftest import open_dashboard
 
 pytestmark = pytest.mark.timeout(240)

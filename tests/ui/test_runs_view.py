@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from lute_model.lute_schema import record_task
 from lute_model.status import PALETTE, TaskStatus
+from lute_writers.lute_schema import record_task
 from tests.ui.conftest import open_dashboard
 from tests.ui.test_app import _rgb, copy_of, detail_title, no_traceback_shown, query
 

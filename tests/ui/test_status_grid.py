@@ -25,8 +25,8 @@ from dashboard.testing import free_port, write_big_experiment
 from dashboard.views.status_grid import StatusGrid
 from lute_model.discovery import ExperimentSource
 from lute_model.experiment import Experiment
-from lute_model.lute_schema import record_task
 from lute_model.status import ALL_STATUSES, PALETTE, TaskStatus
+from lute_writers.lute_schema import record_task
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -19,7 +19,7 @@ from dashboard.testing import free_port
 from dashboard.views.summary_browser import EMPTY_TEXT, ORPHAN_TEXT, SummaryBrowser
 from lute_model.discovery import ExperimentSource, discover
 from lute_model.experiment import Experiment
-from lute_model.summaries import ElogSummaryPlots
+from lute_writers.summary_plots import ElogSummaryPlots
 
 PAGE_READY = "() => window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle"
 FRAME = "iframe[title^='Summary page']"

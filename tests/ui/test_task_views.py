@@ -19,8 +19,8 @@ from dashboard.views.task_detail import TaskDetail
 from dashboard.views.task_table import TaskTable
 from lute_model.discovery import discover
 from lute_model.experiment import Experiment
-from lute_model.lute_schema import record_task
 from lute_model.status import PALETTE, TaskStatus
+from lute_writers.lute_schema import record_task
 
 XSS = "<img src=x onerror=window.__xss=1> and <script>window.__xss=2</script>"
 READY = "() => window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle"

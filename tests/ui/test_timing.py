@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from lute_model.lute_schema import record_task
-from lute_model.sources.journal import JOURNAL_NAME, append_event
 from lute_model.status import TaskStatus
+from lute_writers.journal import JOURNAL_NAME, append_event
+from lute_writers.lute_schema import record_task
 from tests.ui.conftest import open_dashboard
 from tests.ui.test_app import ACTIVE_TAB, CXI, copy_of, query, read_experiment
 

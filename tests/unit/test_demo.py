@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lute_model.demo import DemoExperiment, build_demo
+from lute_demo.demo import DemoExperiment, build_demo
 from lute_model.discovery import ExperimentSource
 from lute_model.experiment import Experiment
 from lute_model.status import TaskStatus

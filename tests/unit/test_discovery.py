@@ -8,8 +8,8 @@ import pytest
 
 from lute_model import discovery
 from lute_model.discovery import discover
-from lute_model.lute_schema import record_task
 from lute_model.status import TaskStatus
+from lute_writers.lute_schema import record_task
 
 DATA = Path(__file__).parents[1] / "data"
 

@@ -17,7 +17,7 @@ import panel as pn
 import pytest
 from matplotlib.figure import Figure
 
-from lute_model.summaries import ElogSummaryPlots
+from lute_writers.summary_plots import ElogSummaryPlots
 
 hv.renderer("bokeh")
 

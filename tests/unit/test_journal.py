@@ -15,9 +15,10 @@ import pytest
 
 from lute_model.discovery import discover
 from lute_model.experiment import Experiment
-from lute_model.lute_schema import record_task
-from lute_model.sources.journal import JOURNAL_NAME, JournalReader, append_event, event_line
+from lute_model.sources.journal import JOURNAL_NAME, JournalReader
 from lute_model.status import TaskStatus
+from lute_writers.journal import append_event, event_line
+from lute_writers.lute_schema import record_task
 
 
 def test_event_line_refuses_unknown_status_and_missing_run():

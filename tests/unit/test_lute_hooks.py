@@ -36,8 +36,8 @@ from typing import Any
 
 import pytest
 
-from lute_model.lute_hooks import attach_status_journal, journal_attached, launch_context
 from lute_model.sources.journal import JOURNAL_NAME
+from lute_writers.lute_hooks import attach_status_journal, journal_attached, launch_context
 
 LUTE_SIGNALS = ("NO_PICKLE_MODE", "TASK_STARTED", "TASK_FAILED", "TASK_STOPPED", "TASK_DONE",
                 "TASK_CANCELLED", "TASK_RESULT", "TASK_LOG")
@@ -405,7 +405,7 @@ def launch(folder: Path, body: str, task: str, **env: str) -> subprocess.Complet
     environment = {**os.environ, "PYTHONPATH": str(Path(__file__).parent), "RUN": "12",
                    "EXPERIMENT": "mfxp1001123", "WORK": str(folder), **env}
     environment.pop("LUTE_CONFIGPATH", None)
-    return subprocess.run([sys.executable, "-m", "lute_model.lute_launch",
+    return subprocess.run([sys.executable, "-m", "lute_writers.lute_launch",
                            str(folder / "run_task.py"), "-c", str(config), "-t", task],
                           cwd=folder, env=environment, capture_output=True, text=True,
                           timeout=120)

@@ -16,11 +16,11 @@ import pytest
 
 from lute_model.discovery import ExperimentSource
 from lute_model.experiment import Experiment
-from lute_model.lute_schema import record_task
 from lute_model.results import TaskRun, run_key
 from lute_model.sources.lutedb import SUMMARY_KEEP, LuteDbReader
 from lute_model.status import TaskStatus, UnknownStatus
 from lute_model.summary_text import SummaryItem, report_paths, split_summary
+from lute_writers.lute_schema import record_task
 
 DATA = Path(__file__).parents[1] / "data"
 MANIFEST = json.loads((DATA / "MANIFEST.json").read_text(encoding="utf-8"))["examples"]

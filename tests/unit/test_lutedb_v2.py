@@ -14,12 +14,12 @@ import pytest
 
 from lute_model.discovery import ExperimentSource
 from lute_model.experiment import Experiment
-from lute_model.lute_schema import Execution, record_task
-from lute_model.lute_schema_v2 import insert_execution, insert_placeholder
 from lute_model.results import run_key
 from lute_model.sources.lutedb import LuteDbReader
 from lute_model.status import TaskStatus, UnknownStatus
 from lute_model.summary_text import report_paths, split_summary
+from lute_writers.lute_schema import Execution, record_task
+from lute_writers.lute_schema_v2 import insert_execution, insert_placeholder
 
 DATA = Path(__file__).parents[1] / "data"
 EXAMPLE = "xcsl1004224"

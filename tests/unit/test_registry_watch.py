@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from dashboard.registry import Registry, ServeConfig
-from lute_model.lute_schema import record_task
 from lute_model.status import TaskStatus
+from lute_writers.lute_schema import record_task
 
 
 def _wait(condition, timeout: float = 10.0) -> bool:

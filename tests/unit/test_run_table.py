@@ -15,7 +15,6 @@ import pytest
 import lute_model.trends as trends
 from lute_model.discovery import ExperimentSource
 from lute_model.experiment import Experiment
-from lute_model.lute_schema import record_task
 from lute_model.run_table import (
     LABEL,
     NUMBER,
@@ -29,6 +28,7 @@ from lute_model.run_table import (
     run_table,
 )
 from lute_model.status import TaskStatus
+from lute_writers.lute_schema import record_task
 
 CXI = "cxil1005322"
 HIT_RATE = ("FindPeaksPyAlgos", "Fractional hit rate")

@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lute_model.lute_schema import record_task
 from lute_model.results import TaskRun
-from lute_model.sources.journal import JOURNAL_NAME, append_event
 from lute_model.status import TaskStatus
 from lute_model.timing import (
     JournalMarks,
@@ -18,6 +16,8 @@ from lute_model.timing import (
     runs_per_hour,
     timing_of,
 )
+from lute_writers.journal import JOURNAL_NAME, append_event
+from lute_writers.lute_schema import record_task
 from tests.unit.test_trends_compare import read_experiment
 
 

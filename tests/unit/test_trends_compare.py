@@ -7,9 +7,9 @@ from pathlib import Path
 from lute_model.compare import MISSING, differences, flatten, parse_pair
 from lute_model.discovery import discover
 from lute_model.experiment import Experiment
-from lute_model.lute_schema import record_task
 from lute_model.status import TaskStatus
 from lute_model.trends import parse_specs, specs_text, value_table
+from lute_writers.lute_schema import record_task
 
 
 def read_experiment(folder: Path) -> Experiment:

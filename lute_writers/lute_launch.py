@@ -1,17 +1,17 @@
 """Run LUTE's ``run_task.py`` with the status journal switched on, without editing LUTE.
 
-    python -m lute_model.lute_launch $LUTE_PATH/run_task.py -c /path/config.yaml -t Task
+    python -m lute_writers.lute_launch $LUTE_PATH/run_task.py -c /path/config.yaml -t Task
 
 runs the script as ``python run_task.py -c ... -t ...`` would (same ``sys.argv``,
 its folder first on ``sys.path``, as ``__main__``), after attaching the journal
 to LUTE's Executor class: ``run_task.py`` then imports ``lute.managed_tasks``,
-whose Executors all journal (see :mod:`lute_model.lute_hooks`).
+whose Executors all journal (see :mod:`lute_writers.lute_hooks`).
 
 A Task can fail where no hook sees it: LUTE not importable, a managed Task
 name that does not exist, an Executor that dies before its Task starts.  If
 the script ends badly and this process journaled no Task end, the launcher
 appends FAILED itself, for the run and work dir the launch tells
-(:func:`~lute_model.lute_hooks.launch_context`: the config file's header and
+(:func:`~lute_writers.lute_hooks.launch_context`: the config file's header and
 ``RUN_NUM``/``EXPERIMENT``).  Without them it cannot, and says so on stderr.
 The exit status is the script's.
 """
@@ -25,11 +25,11 @@ import sys
 import traceback
 from pathlib import Path
 
-from lute_model.lute_hooks import attach_status_journal, launch_context, terminal_events_written
-from lute_model.sources.journal import JOURNAL_NAME, append_event
 from lute_model.status import TaskStatus
+from lute_writers.journal import JOURNAL_NAME, append_event
+from lute_writers.lute_hooks import attach_status_journal, launch_context, terminal_events_written
 
-USAGE = "usage: python -m lute_model.lute_launch RUN_TASK_PY -c CONFIG -t TASK [more arguments]"
+USAGE = "usage: python -m lute_writers.lute_launch RUN_TASK_PY -c CONFIG -t TASK [more arguments]"
 
 
 def _launch_arguments(arguments: list[str]) -> argparse.Namespace:

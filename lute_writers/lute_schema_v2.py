@@ -1,6 +1,6 @@
 """Write SQLite files in LUTE's normalized layout (database specification v0.2, 2025 on).
 
-For the demo, the tests and the benchmarks, like :mod:`lute_model.lute_schema`
+For the demo, the tests and the benchmarks, like :mod:`lute_writers.lute_schema`
 for the older layout: the tables, columns and behaviours follow the
 specification and what LUTE's writer leaves on disk (``executions`` pointing
 at de-duplicated ``tasks``, ``config``, ``results``, ``executors`` rows;
@@ -21,7 +21,7 @@ from lute_model.results import BaseSchema
 from lute_model.status import TaskStatus
 
 if TYPE_CHECKING:
-    from lute_model.lute_schema import Execution
+    from lute_writers.lute_schema import Execution
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS tasks (id integer PRIMARY KEY, name TEXT UNIQUE);

@@ -3,7 +3,7 @@
 The dashboard must be shown, tested and developed without a beamline.  This
 module writes what LUTE leaves after a serial femtosecond crystallography (SFX)
 beamtime: ``DIR/work_dir/lute.db`` with one execution per Task run (through
-:func:`lute_model.lute_schema.record_task`, in LUTE's v2 layout as current
+:func:`lute_writers.lute_schema.record_task`, in LUTE's v2 layout as current
 LUTE writes it, or its v1 layout as LUTE wrote it until 2025) and
 ``DIR/stats/summary/<display_name>/report.html`` pages (through
 :meth:`ElogSummaryPlots.save`).  The history holds the oddities LUTE produces
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from lute_model.demo_tasks import (
+from lute_demo.demo_tasks import (
     COMPARE,
     COMPLETED,
     CONCATENATE,
@@ -41,11 +41,11 @@ from lute_model.demo_tasks import (
     SUBMIT_SMD,
     Outcome,
 )
-from lute_model.lute_schema import record_task
 from lute_model.results import run_key
-from lute_model.sources.journal import JOURNAL_NAME, append_event
 from lute_model.status import TaskStatus
-from lute_model.summaries import ElogSummaryPlots
+from lute_writers.journal import JOURNAL_NAME, append_event
+from lute_writers.lute_schema import record_task
+from lute_writers.summary_plots import ElogSummaryPlots
 
 #: The Tasks of an SFX run, in the order LUTE's workflow runs them.
 SFX_CHAIN = (SUBMIT_SMD, FIND_PEAKS, INDEX)

@@ -1,6 +1,6 @@
 """Write the status journal from LUTE's own Executor, under LUTE's real hook semantics.
 
-    from lute_model.lute_hooks import attach_status_journal
+    from lute_writers.lute_hooks import attach_status_journal
     attach_status_journal()            # once per process, before or after Executors exist
 
 What LUTE does (``lute/execution/executor.py``, slac-lcls/lute, 2024-2025) and why
@@ -47,8 +47,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lute_model.sources.journal import JOURNAL_NAME, append_event
 from lute_model.status import FINAL_STATUSES, TaskStatus, parse_status
+from lute_writers.journal import JOURNAL_NAME, append_event
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """What each demo Task is given and leaves: parameters, summaries, payloads, pages.
 
-Split from :mod:`lute_model.demo`, which plays the experiment: this module only
+Split from :mod:`lute_demo.demo`, which plays the experiment: this module only
 knows, for one Task on one run, the parameters LUTE's config would give it and
 the ``result.*`` values and ``report.html`` figures it would leave, in the forms
 LUTE's real Tasks use (see ``../shared/docs/lute-results.md``).
@@ -18,10 +18,10 @@ import panel as pn
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 
-from lute_model.summaries import ElogSummaryPlots
+from lute_writers.summary_plots import ElogSummaryPlots
 
 if TYPE_CHECKING:
-    from lute_model.demo import DemoExperiment
+    from lute_demo.demo import DemoExperiment
 
 # Loads HoloViews' bokeh backend (needed for ``.opts``) without the notebook
 # side effects of ``hv.extension``.

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lute_model.lute_schema_v2 import insert_execution
 from lute_model.status import TaskStatus
+from lute_writers.lute_schema_v2 import insert_execution
 
 
 def sql_type(value: Any) -> str:
@@ -121,7 +121,7 @@ def record_task(db_path: str, *, layout: str = "v1", **fields: Any) -> int:
 
     ``fields`` are those of :class:`Execution`.  ``layout`` is ``"v1"`` (one
     table per Task, LUTE until 2025) or ``"v2"`` (the normalized layout, see
-    :mod:`lute_model.lute_schema_v2`); a file may get both, as at an upgrade.
+    :mod:`lute_writers.lute_schema_v2`); a file may get both, as at an upgrade.
     """
     execution = Execution(**fields)
     con = sqlite3.connect(db_path, timeout=30)
