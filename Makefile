@@ -1,17 +1,22 @@
 # The two commands of the README: `make demo` and `make test`.  Each sets up
-# what it needs on a fresh machine (a virtualenv in .venv, Debian's chromium).
+# what it needs on a fresh machine (a virtualenv in .venv, Debian's chromium),
+# with the versions pinned in constraints.txt: the set the tests last passed
+# with, so a machine set up next year installs that set, not that year's
+# releases.  `make constraints` pins what .venv holds after a tested upgrade.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= .demo/mfxdemo0125
 PORT ?= 5006
 
-.PHONY: demo test chromium lint
+.PHONY: demo test chromium lint constraints
 
-$(BIN)/lute-dashboard: pyproject.toml
+LINTED := lute_model lute_writers lute_demo dashboard tests bench
+
+$(BIN)/lute-dashboard: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
 chromium:
@@ -23,8 +28,15 @@ demo: $(BIN)/lute-dashboard
 	$(BIN)/lute-dashboard demo $(DEMO_DIR) --serve --port $(PORT)
 
 test: $(BIN)/lute-dashboard chromium
-	$(BIN)/ruff check lute_model dashboard tests bench
+	$(BIN)/ruff check $(LINTED)
 	$(BIN)/python -m pytest
 
 lint: $(BIN)/lute-dashboard
-	$(BIN)/ruff check lute_model dashboard tests bench
+	$(BIN)/ruff check $(LINTED)
+
+# No prerequisite: it reads the .venv as it is (rebuilding it first would install the old pins).
+constraints:
+	{ echo "# Written by \`make constraints\` from a .venv the tests passed with; \`make\` installs"; \
+	  echo "# with -c constraints.txt.  Upgrade: pip install -U in .venv, make test, make constraints."; \
+	  $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt
+	touch $(BIN)/lute-dashboard  # .venv holds what the new pins say
