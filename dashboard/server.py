@@ -35,6 +35,7 @@ from dashboard import jscache
 from dashboard.cdn_rewrite import CdnRewriter, scan_versions
 from dashboard.limits import Busy, Gate
 from lute_model.paths import UnsafePath, is_inside, safe_join
+from lute_model.sizes import size_text
 
 Roots = Callable[[], Mapping[str, Path]]
 Route = tuple[str, type[RequestHandler], dict[str, Any]]
@@ -114,8 +115,8 @@ def too_large_page(size: int) -> bytes:
     """Refuse to load a huge page into the server's memory, and say so."""
     return message_page(
         "This summary page is too large to show",
-        f"This summary page is {size / 2**20:.0f} MB; this server shows pages up to "
-        f"{REPORT_SIZE_LIMIT // 2**20} MB.")
+        f"This summary page is {size_text(size, exact=False)}; this server shows pages up to "
+        f"{size_text(REPORT_SIZE_LIMIT, exact=False)}.")
 
 
 def open_inside(root: Path, relpath: str) -> BinaryIO:

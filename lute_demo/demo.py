@@ -41,7 +41,7 @@ from lute_demo.demo_tasks import (
     SUBMIT_SMD,
     Outcome,
 )
-from lute_model.results import run_key
+from lute_model.runs import run_key
 from lute_model.status import TaskStatus
 from lute_writers.journal import JOURNAL_NAME, append_event
 from lute_writers.lute_schema import record_task

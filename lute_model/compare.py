@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from lute_model.results import run_key
+from lute_model.runs import run_key
 
 
 class _Missing:

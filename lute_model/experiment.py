@@ -28,7 +28,8 @@ from lute_model.changes import (
 )
 from lute_model.discovery import ExperimentSource
 from lute_model.problems import Problem
-from lute_model.results import ExecutionDetails, TaskRun, run_key
+from lute_model.results import ExecutionDetails, TaskRun
+from lute_model.runs import run_key
 from lute_model.sources.journal import JOURNAL_NAME, JournalReader, parse_time
 from lute_model.sources.lutedb import LuteDbReader
 from lute_model.sources.summary_tree import SummaryPage, SummaryTreeReader

@@ -21,13 +21,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from lute_model.summaries import DEFAULT_TAB, RUN_PATTERNS
+from lute_model.runs import find_run, label_run
+from lute_model.summaries import tab_of
 
 RUN_PLACEHOLDER = "{run}"
-
-#: A tab whose whole name is a run: ``r0012``, ``r7``, ``run12``, ``run_12``, ``0012``.
-_RUN_TAB = re.compile(r"^(?:r(?:un)?[_-]?)?0*(\d+)$", re.IGNORECASE)
-
 
 _DIGITS = re.compile(r"(\d+)")
 
@@ -46,12 +43,6 @@ def natural_key(text: str) -> tuple[tuple[str | int, ...], str]:
     return tuple(int(c) if i % 2 else c for i, c in enumerate(chunks)), text
 
 
-def tab_run(tab: str) -> int | None:
-    """The run a tab stands for when its whole name is a run (``r0012``), else None."""
-    match = _RUN_TAB.match(tab.strip())
-    return int(match.group(1)) if match else None
-
-
 def group_tabs(tabs: Iterable[str]) -> tuple[list[str], list[str]]:
     """``(named_tabs, run_tabs)``: named ones in natural order, run tabs newest run first.
 
@@ -61,7 +52,7 @@ def group_tabs(tabs: Iterable[str]) -> tuple[list[str], list[str]]:
     named: list[str] = []
     runs: list[tuple[int, str]] = []
     for tab in set(tabs):
-        run = tab_run(tab)
+        run = label_run(tab)
         if run is None:
             named.append(tab)
         else:
@@ -78,15 +69,13 @@ def page_kind(display_name: str) -> tuple[str, int] | None:
     does: ``XAS/0012_XAS`` -> ``("XAS/{run}_XAS", 12)``.
     """
     parts = display_name.split("/")
-    for index in range(len(parts) - 1, -1, -1):
-        for pattern in RUN_PATTERNS:
-            match = pattern.match(parts[index])
-            if match:
-                start, end = match.span(1)
-                part = parts[index]
-                parts[index] = part[:start] + RUN_PLACEHOLDER + part[end:]
-                return "/".join(parts), int(match.group(2))
-    return None
+    found = find_run(parts)
+    if found is None:
+        return None
+    index, match = found
+    start, end = match.span(1)
+    parts[index] = parts[index][:start] + RUN_PLACEHOLDER + parts[index][end:]
+    return "/".join(parts), int(match.group(2))
 
 
 @dataclass
@@ -102,7 +91,7 @@ class PageIndex:
         """Group by tab (natural order) and by kind (run order; one page per run)."""
         index = cls()
         for name in sorted(names, key=natural_key):
-            index.tabs.setdefault(_tab_of(name), []).append(name)
+            index.tabs.setdefault(tab_of(name), []).append(name)
             kind = page_kind(name)
             if kind is not None:
                 index.kind_of[name] = kind
@@ -137,11 +126,6 @@ class PageIndex:
         kind = self.kind_of.get(display_name) or page_kind(display_name)
         runs = self.kinds.get(kind[0]) if kind is not None else None
         return runs[-1][1] if runs else None
-
-
-def _tab_of(display_name: str) -> str:
-    head, sep, _ = display_name.partition("/")
-    return head if sep else DEFAULT_TAB
 
 
 _cache: dict[int, tuple[Mapping[str, Any], PageIndex]] = {}

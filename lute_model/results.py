@@ -9,13 +9,13 @@ holds tens of thousands of them and nothing watches a single row.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
 import param
 
+from lute_model.runs import run_key
 from lute_model.status import AnyStatus, TaskStatus, UnknownStatus, parse_status
 
 
@@ -167,14 +167,6 @@ class TaskRun:
     def to_task_result(self, payload: Any = None) -> TaskResult:
         return TaskResult(task_name=self.task, task_status=self.status, summary=self.summary,
                           payload=payload, impl_schemas=self.impl_schemas)
-
-
-@functools.lru_cache(maxsize=1 << 16)  # every row asks; a run's label repeats
-def run_key(run: str) -> int | str:
-    """'12', '0012', 'r0012' and 'run12' are one run: 12.  Other labels stay text."""
-    text = str(run).strip()
-    stripped = text.lower().removeprefix("run").removeprefix("r").lstrip("_-")
-    return int(stripped) if stripped.isdigit() else text
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,10 +10,11 @@ name that becomes a path is validated here, once.
 from __future__ import annotations
 
 import os
-import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+
+from lute_model.runs import find_run
 
 REPORT_FILE = "report.html"
 
@@ -25,26 +26,19 @@ DEFAULT_TAB = "Summary"
 #: path on the file systems LUTE writes to (PATH_MAX is 4096).
 MAX_NAME_BYTES = 1024
 
-#: How one part of a display_name names its run, tried in this order: group 1 is
-#: the run token (kept by ``page_index`` to make a page's kind), group 2 its number.
-RUN_PATTERNS = (
-    re.compile(r"^(r(?:un)?[_-]?0*(\d+))$", re.IGNORECASE),  # r0012, r12, run_12
-    re.compile(r"^(0*(\d+))(?:[_ -].*)?$"),                  # 0012, 0012_XAS
-    re.compile(r"^.*[ _-](r0*(\d+))$", re.IGNORECASE),       # "Probenhalter r0031"
-)
-
 
 class InvalidDisplayName(ValueError):
     """A display_name that cannot safely name a folder below the summary root."""
 
 
-def run_number(text: str) -> int | None:
-    """The run a name part stands for (``r0012``, ``12``, ``0012_XAS``), if any."""
-    for pattern in RUN_PATTERNS:
-        match = pattern.match(text.strip())
-        if match:
-            return int(match.group(2))
-    return None
+def tab_of(display_name: str) -> str:
+    """The eLog tab of a display_name: its first part, or DEFAULT_TAB for a name of one part.
+
+    Takes plain text, not a :class:`DisplayName`: the page index and the views
+    ask it of every name they list, which were validated when they were read.
+    """
+    head, sep, _ = display_name.partition("/")
+    return head if sep else DEFAULT_TAB
 
 
 @dataclass(frozen=True, order=True)
@@ -90,8 +84,7 @@ class DisplayName:
 
     @property
     def tab(self) -> str:
-        parts = self.parts
-        return parts[0] if len(parts) > 1 else DEFAULT_TAB
+        return tab_of(self.path)
 
     @property
     def page(self) -> str:
@@ -101,11 +94,8 @@ class DisplayName:
     @property
     def run(self) -> int | None:
         """The run this page belongs to, read from its parts (last match wins)."""
-        for part in reversed(self.parts):
-            number = run_number(part)
-            if number is not None:
-                return number
-        return None
+        found = find_run(self.parts)
+        return int(found[1].group(2)) if found else None
 
     def report_path(self, summary_root: str | os.PathLike) -> Path:
         """Where this page's report lives below ``summary_root``."""

@@ -1,4 +1,4 @@
-"""The building blocks of the Task detail: its CSS, key | value tables, sections, sizes.
+"""The building blocks of the Task detail: its CSS, key | value tables, sections.
 
 Shared by the parts of the detail (``task_detail``, ``execution_details``) so
 that every section looks alike and every value from disk goes through
@@ -28,14 +28,6 @@ h3.title { display: inline-block; margin: 0 12px 4px 0; font-size: 1.2em; }
 a { word-break: break-all; }
 ul.links { margin: 2px 0; padding-left: 18px; }
 """
-
-
-def size_text(n: int) -> str:
-    """Bytes in words a person reads at a glance, exact count kept."""
-    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit} ({n:,} bytes)"
-    return f"{n:,} bytes"
 
 
 def kv_table(pairs: list[tuple[str, Any]], mono: bool = False) -> str:

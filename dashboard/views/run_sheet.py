@@ -27,7 +27,7 @@ from dashboard.views.report_frame import report_iframe_html, report_url
 from dashboard.views.summary_browser import SummaryBrowser
 from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.page_index import natural_key, page_index
-from lute_model.results import run_key
+from lute_model.runs import run_key
 
 FRAME_HEIGHT = 620
 MODES = {"One page": "summary", "Run sheet": "sheet"}

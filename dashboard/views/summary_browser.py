@@ -35,8 +35,9 @@ from dashboard.views.markup import esc
 from dashboard.views.report_frame import report_iframe_html, report_url
 from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.page_index import PageIndex, page_index
+from lute_model.sizes import size_text
 from lute_model.sources.summary_tree import SummaryPage
-from lute_model.summaries import DEFAULT_TAB
+from lute_model.summaries import tab_of
 
 EMPTY_TEXT = ("This page is 0 bytes: LUTE could not save its figure (e.g. an hv.Image or "
               "matplotlib Figure given to ElogSummaryPlots).")
@@ -58,12 +59,6 @@ def page_label(page: SummaryPage, orphan: bool) -> str:
     if orphan:
         label += "   · no DB row"
     return label
-
-
-def tab_of(display_name: str) -> str:
-    """The eLog tab of a display_name (as ``DisplayName.tab``, without validating again)."""
-    head, sep, _ = display_name.partition("/")
-    return head if sep else DEFAULT_TAB
 
 
 def _matches(text: str, needle: str) -> bool:
@@ -276,7 +271,7 @@ class SummaryBrowser(pn.viewable.Viewer):
                  f"{esc(NESTING.join(rest.split('/')))}" if rest else esc(name))
         facts = []
         if page is not None:
-            facts.append(_size_text(page.size))
+            facts.append(size_text(page.size, exact=False))
             facts.append("written " + time.strftime("%Y-%m-%d %H:%M", time.localtime(page.mtime)))
         tasks = sorted({str(cell[0]) for cell in self.experiment.page_refs.get(name, [])})
         if tasks:
@@ -364,14 +359,6 @@ class SummaryBrowser(pn.viewable.Viewer):
         main = pn.Column(self._header, toolbar, self._notice, self._frame,
                          sizing_mode="stretch_both")
         return pn.Row(sidebar, main, sizing_mode="stretch_both")
-
-
-def _size_text(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    if size < 2**20:
-        return f"{size / 1024:.0f} kB"
-    return f"{size / 2**20:.1f} MB"
 
 
 _CSS = """

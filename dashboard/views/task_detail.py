@@ -18,14 +18,16 @@ import panel as pn
 import param
 
 from dashboard.session import SessionState, subscribe
-from dashboard.views.detail_parts import html, kv_table, section, size_text
+from dashboard.views.detail_parts import html, kv_table, section
 from dashboard.views.execution_details import ExecutionDetailView
 from dashboard.views.live import Elapsed, started_at
 from dashboard.views.markup import badge, esc
 from dashboard.views.report_frame import report_url
 from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.payloads import PayloadPreview, preview
-from lute_model.results import TaskRun, run_key
+from lute_model.results import TaskRun
+from lute_model.runs import run_key
+from lute_model.sizes import size_text
 from lute_model.sources.db_common import SUMMARY_KEEP
 from lute_model.status import TaskStatus
 from lute_model.summary_text import first_line, report_paths, split_summary
@@ -153,7 +155,7 @@ class TaskDetail(pn.viewable.Viewer):
         if row.summary_size > SUMMARY_KEEP:
             label = (f"Show whole summary ({size_text(row.summary_size)})"
                      if row.summary_size <= SUMMARY_SHOW_MAX else
-                     f"Show its first {SUMMARY_SHOW_MAX >> 20} MB "
+                     f"Show its first {size_text(SUMMARY_SHOW_MAX, exact=False)} "
                      f"(of {size_text(row.summary_size)})")
             more = pn.widgets.Button(label=label, color="default", width=320)
             async def show_whole(_event: Any) -> None:
@@ -182,9 +184,10 @@ class TaskDetail(pn.viewable.Viewer):
             whole = await self._read(row, "result.summary", SUMMARY_SHOW_MAX)
             content.objects = [self._summary_pane("" if whole is None else str(whole))]
             if row.summary_size > SUMMARY_SHOW_MAX:
+                shown = size_text(SUMMARY_SHOW_MAX, exact=False)
                 content.objects = [html(
                     f'<p class="note">This summary is {size_text(row.summary_size)}: only its '
-                    f"first {SUMMARY_SHOW_MAX >> 20} MB is shown.</p>"), *content.objects]
+                    f"first {shown} is shown.</p>"), *content.objects]
             button.visible = False
         except Exception as err:  # unreadable database: say so, keep the cut summary
             content.objects = [*content.objects, html(
@@ -250,7 +253,7 @@ class TaskDetail(pn.viewable.Viewer):
         intro = f"{esc(row.payload.kind)}, {esc(size_text(size))}."
         if too_big:
             intro += (" Too large to load here whole (over "
-                      f"{PAYLOAD_MAX // (1 << 20)} MB); you can look at its beginning.")
+                      f"{size_text(PAYLOAD_MAX, exact=False)}); you can look at its beginning.")
         return section("Payload", html(f"<p>{intro}</p>"), load, result)
 
     async def _load_payload(self, row: TaskRun, result: pn.Column, button: pn.widgets.Button,

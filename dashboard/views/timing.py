@@ -26,7 +26,7 @@ from dashboard.session import SessionState, subscribe
 from dashboard.views.detail_parts import DETAIL_CSS
 from dashboard.views.markup import badge, esc, status_css
 from lute_model.experiment import Experiment, ExperimentChange
-from lute_model.results import run_key
+from lute_model.runs import run_key
 from lute_model.status import PALETTE
 from lute_model.timing import Timing, median_durations, run_timeline, runs_per_hour
 

@@ -16,7 +16,8 @@ import pytest
 
 from lute_model.discovery import ExperimentSource
 from lute_model.experiment import Experiment
-from lute_model.results import TaskRun, run_key
+from lute_model.results import TaskRun
+from lute_model.runs import run_key
 from lute_model.sources.lutedb import SUMMARY_KEEP, LuteDbReader
 from lute_model.status import TaskStatus, UnknownStatus
 from lute_model.summary_text import SummaryItem, report_paths, split_summary

@@ -14,7 +14,7 @@ import pytest
 
 from lute_model.discovery import ExperimentSource
 from lute_model.experiment import Experiment
-from lute_model.results import run_key
+from lute_model.runs import run_key
 from lute_model.sources.lutedb import LuteDbReader
 from lute_model.status import TaskStatus, UnknownStatus
 from lute_model.summary_text import report_paths, split_summary

@@ -11,7 +11,8 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from lute_model.results import DescribedAnalysis, PayloadInfo, TaskResult, TaskRun, run_key
+from lute_model.results import DescribedAnalysis, PayloadInfo, TaskResult, TaskRun
+from lute_model.runs import run_key
 from lute_model.status import TaskStatus, UnknownStatus, parse_status
 
 
