@@ -22,6 +22,7 @@ import sqlite3
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,9 @@ from lute_demo.demo_tasks import (
     PARAMETERS,
     SCAN,
     SUBMIT_SMD,
+    FacilityPaths,
     Outcome,
+    TaskInputs,
 )
 from lute_model.runs import run_key
 from lute_model.status import TaskStatus
@@ -144,9 +147,8 @@ class DemoExperiment:
     def __init__(self, root: Path, seed: int = 0, layout: str = "v2") -> None:
         self.root = Path(root)
         self.layout = layout
-        self.experiment = self.root.name
-        self.hutch = self.experiment[:3]
-        self.facility = f"/sdf/data/lcls/ds/{self.hutch}/{self.experiment}"
+        self.paths = FacilityPaths(self.root.name)
+        self.experiment = self.paths.experiment
         self.db_path = self.root / "work_dir" / "lute.db"
         self.summary_root = self.root / "stats" / "summary"
         self.rng = np.random.default_rng(seed)
@@ -186,6 +188,10 @@ class DemoExperiment:
                   empty_pages: bool = False) -> Outcome:
         """Do what LUTE's Executor does when a Task ends: write its pages, then its row."""
         outcome = self.outcome(task, run, status or TaskStatus.COMPLETED)
+        if outcome.hit_rate is not None:
+            self.hit_rates[run] = outcome.hit_rate
+        if outcome.indexing_rate is not None:
+            self.indexing_rates[run] = outcome.indexing_rate
         for page in outcome.pages:
             self._save_page(page, empty_pages)
         if status is None:
@@ -217,7 +223,7 @@ class DemoExperiment:
         """The LUTE_* and SLURM_* variables of the job; each job has its own SLURM_JOB_ID."""
         config = "lute_config_geom_pass2.yaml" if second_pass else "lute_config.yaml"
         return {
-            "LUTE_CONFIGPATH": f"{self.facility}/results/lute/{config}",
+            "LUTE_CONFIGPATH": f"{self.paths.base}/results/lute/{config}",
             "LUTE_PATH": "/sdf/group/lcls/ds/tools/lute/latest",
             "SLURM_JOB_ID": str(self._job_id),
             "SLURM_NPROCS": "1" if task in MERGE_CHAIN else "120",
@@ -281,42 +287,27 @@ class DemoExperiment:
 
     # -- what each Task is given and leaves ----------------------------------
 
-    def page_path(self, display_name: str) -> str:
-        """The absolute facility path LUTE stores for a page."""
-        return f"{self.facility}/stats/summary/{display_name}/report.html"
-
     def outcome(self, task: str, run: int, status: TaskStatus) -> Outcome:
         """The result of one try of ``task`` on ``run`` ending with ``status``."""
         if status is TaskStatus.FAILED:
             message = FAILURES[task].format(run=run, experiment=self.experiment,
-                                            facility=self.facility)
-            payload = self.peaks_list(run) if task == FIND_PEAKS else ""
+                                            facility=self.paths.base)
+            payload = self.paths.peaks_list(run) if task == FIND_PEAKS else ""
             return Outcome(message, payload)
         if status is not TaskStatus.COMPLETED:
             return Outcome(STATUS_MESSAGES[status], "")
-        return COMPLETED[task](self, run)
+        given = TaskInputs(self.paths, self.rng, MappingProxyType(self.hit_rates),
+                           MappingProxyType(self.indexing_rates))
+        return COMPLETED[task](given, run)
 
     def parameters(self, task: str, run: int, second_pass: bool = False) -> dict[str, Any]:
         """The Task's parameters as LUTE's config gives them (nested: LUTE flattens them)."""
-        params = PARAMETERS[task](self, run)
+        params = PARAMETERS[task](self.paths, run)
         if task == GEOMETRY and second_pass:
             params["threshold"] = 500_000.0
         if task == INDEX and run >= NEW_PARAMETER_RUN:
             params["min_peaks"] = 15
         return params
-
-    def peaks_list(self, run: int) -> str:
-        """FindPeaks' list of CXI files, which IndexCrystFEL reads."""
-        return f"{self.facility}/work_dir/cxi/{self.experiment}_{run}_lyso.list"
-
-    def stream_file(self, run: int) -> str:
-        """IndexCrystFEL's CrystFEL stream for one run."""
-        return f"{self.facility}/work_dir/{self.experiment}_r{run:04d}_lyso.stream"
-
-    def smd_file(self, run: int) -> str:
-        """SubmitSMD's smalldata HDF5 file for one run."""
-        return f"{self.facility}/hdf5/smalldata/{self.experiment}_Run{run:04d}.h5"
-
 
 
 def build_demo(root: Path, runs: int = 36, layout: str = "v2") -> DemoExperiment:

@@ -3,6 +3,7 @@ and none of the writers; the writers and the demo sit on top of it."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +43,13 @@ def test_lute_model_imports_without_panel_plotting_writers_or_views() -> None:
 def test_the_writers_need_neither_the_demo_nor_the_dashboard() -> None:
     done = _import_all("lute_writers", ["lute_demo", "dashboard"])
     assert done.returncode == 0, done.stderr
+
+
+def test_the_demo_tasks_know_nothing_of_the_demo() -> None:
+    """The demo records what its Tasks return; the Tasks never reach back into the demo."""
+    tree = ast.parse((ROOT / "lute_demo" / "demo_tasks.py").read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not {"lute_demo.demo", "lute_demo"} & imported
 
 
 def test_the_probe_notices_a_blocked_import() -> None:
