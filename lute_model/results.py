@@ -1,7 +1,9 @@
-"""TaskResult and DescribedAnalysis as param classes, and ``TaskRun``: one Task execution.
+"""TaskResult as a param class, and ``TaskRun``: one Task execution as stored.
 
-The param classes mirror LUTE's dataclasses field by field and convert both
-ways by duck typing, so LUTE need not be installed to read its results.
+``TaskResult`` mirrors LUTE's dataclass field by field and reads it by duck
+typing, so LUTE need not be installed; the Executor hook reads LUTE's live
+result through it.  LUTE's ``DescribedAnalysis`` is what a row's
+:class:`ExecutionDetails` shows (parameters, environment, Executor).
 ``TaskRun`` is what the readers produce, one per database row or journal event:
 a frozen slotted dataclass rather than a Parameterized, because an experiment
 holds tens of thousands of them and nothing watches a single row.
@@ -46,7 +48,11 @@ def schema_names(bits: int | None, names: dict[int, str]) -> str | None:
 
 
 class TaskResult(param.Parameterized):
-    """Output of one Task's execution: LUTE's ``TaskResult``."""
+    """Output of one Task's execution: LUTE's ``TaskResult``, as the Executor hook reads it.
+
+    Rows read back from ``lute.db`` are :class:`TaskRun`; this is LUTE's live
+    object, read in the Executor's process while the Task runs.
+    """
 
     task_name = param.String(default="", doc="Name of the Task that produced it.")
     task_status = param.ClassSelector(
@@ -61,72 +67,22 @@ class TaskResult(param.Parameterized):
 
     @classmethod
     def from_lute(cls, obj: Any) -> TaskResult:
-        """Copy any object with LUTE's fields; the status may be LUTE's enum or a word."""
+        """Read LUTE's ``TaskResult`` (or anything with its fields) without LUTE; never raises.
+
+        The hook reads it while LUTE fills it in, in every LUTE version: a field
+        that is missing keeps its default (older LUTE has no ``impl_schemas``),
+        a status may be LUTE's enum, a word or a number (:func:`parse_status`),
+        and an object that is no TaskResult at all (None) gives an UNKNOWN status.
+        """
+        name = getattr(obj, "task_name", "")
+        schemas = getattr(obj, "impl_schemas", None)
         return cls(
-            task_name=obj.task_name,
-            task_status=parse_status(obj.task_status),
-            summary=obj.summary,
-            payload=obj.payload,
-            impl_schemas=obj.impl_schemas,
+            task_name=name if isinstance(name, str) else "",
+            task_status=parse_status(getattr(obj, "task_status", None)),
+            summary=getattr(obj, "summary", ""),
+            payload=getattr(obj, "payload", ""),
+            impl_schemas=schemas if isinstance(schemas, str) else None,
         )
-
-    def to_lute(self, lute_class: type | None = None, status_enum: type | None = None) -> Any:
-        """Build LUTE's ``TaskResult`` (the installed one unless classes are given)."""
-        if lute_class is None or status_enum is None:
-            from lute.tasks import dataclasses as lute_dc  # type: ignore
-
-            lute_class = lute_class or lute_dc.TaskResult
-            status_enum = status_enum or lute_dc.TaskStatus
-        if isinstance(self.task_status, UnknownStatus):
-            raise ValueError(f"cannot give LUTE an unknown status ({self.task_status.raw!r})")
-        return lute_class(
-            task_name=self.task_name,
-            task_status=status_enum[self.task_status.name],
-            summary=self.summary,
-            payload=self.payload,
-            impl_schemas=self.impl_schemas,
-        )
-
-
-class DescribedAnalysis(param.Parameterized):
-    """The Executor's full description of one Task execution: LUTE's ``DescribedAnalysis``."""
-
-    task_result = param.ClassSelector(class_=TaskResult, doc="What the Task produced.")
-    task_parameters = param.Parameter(
-        default=None,
-        doc="The Task's parameters (LUTE's TaskParameters, or a flat dict read back).")
-    task_env = param.Dict(default={}, doc="Environment the Executor ran the Task in.")
-    executor_name = param.String(
-        default="", doc="Class name of the Executor (LUTE 2025 on; '' for older LUTE).")
-    poll_interval = param.Number(default=0.05, doc="Executor's polling interval, seconds.")
-    communicator_desc = param.List(default=[], item_type=str, doc="The Executor's communicators.")
-
-    @classmethod
-    def from_lute(cls, obj: Any) -> DescribedAnalysis:
-        return cls(
-            task_result=TaskResult.from_lute(obj.task_result),
-            task_parameters=obj.task_parameters,
-            task_env=dict(obj.task_env),
-            executor_name=getattr(obj, "executor_name", "") or "",
-            poll_interval=float(obj.poll_interval),
-            communicator_desc=list(obj.communicator_desc),
-        )
-
-    def to_lute(self, lute_class: type | None = None, result_class: type | None = None,
-                status_enum: type | None = None) -> Any:
-        if lute_class is None:
-            from lute.tasks.dataclasses import DescribedAnalysis as lute_class  # type: ignore
-        fields = {
-            "task_result": self.task_result.to_lute(result_class, status_enum),
-            "task_parameters": self.task_parameters,
-            "task_env": dict(self.task_env),
-            "poll_interval": self.poll_interval,
-            "communicator_desc": list(self.communicator_desc),
-        }
-        # LUTE before 2025 has no executor_name field: give it only where it exists.
-        if "executor_name" in getattr(lute_class, "__dataclass_fields__", {}):
-            fields["executor_name"] = self.executor_name
-        return lute_class(**fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,10 +119,6 @@ class TaskRun:
     def run_key(self) -> int | str:
         """A key that sorts runs numerically and merges '12', '0012' and 'r0012'."""
         return run_key(self.run)
-
-    def to_task_result(self, payload: Any = None) -> TaskResult:
-        return TaskResult(task_name=self.task, task_status=self.status, summary=self.summary,
-                          payload=payload, impl_schemas=self.impl_schemas)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lute_model.status import FINAL_STATUSES, TaskStatus, parse_status
+from lute_model.results import TaskResult
+from lute_model.status import FINAL_STATUSES, AnyStatus, TaskStatus
 from lute_writers.journal import JOURNAL_NAME, append_event
 
 log = logging.getLogger(__name__)
@@ -186,9 +187,9 @@ def journal_event(executor: Any, status: TaskStatus, message: str = "",
             run = run if run not in (None, "") else launch.run
             experiment = experiment or launch.experiment
             work_dir = work_dir or launch.work_dir
-        task = executor._analysis_desc.task_result.task_name
-        if run in (None, "") or not work_dir:
-            log.warning("status journal: %s %s not written (run or work_dir unknown)",
+        task = _executor_result(executor).task_name
+        if run in (None, "") or not work_dir or not task:
+            log.warning("status journal: %s %s not written (Task, run or work_dir unknown)",
                         task, status.name)
             return False
         append_event(Path(work_dir) / JOURNAL_NAME, task=task, run=str(run), status=status,
@@ -209,17 +210,23 @@ def terminal_events_written() -> int:
     return _terminal_events
 
 
-def _executor_status(executor: Any) -> Any:
-    """The status the Executor holds now (what it will record in ``lute.db``)."""
-    result = getattr(getattr(executor, "_analysis_desc", None), "task_result", None)
-    return parse_status(getattr(result, "task_status", None))
+def _executor_result(executor: Any) -> TaskResult:
+    """The TaskResult the Executor holds now: what it will record in ``lute.db``."""
+    return TaskResult.from_lute(getattr(getattr(executor, "_analysis_desc", None),
+                                        "task_result", None))
+
+
+def _executor_status(executor: Any) -> AnyStatus:
+    """The status the Executor holds now (UNKNOWN before it has a TaskResult)."""
+    return _executor_result(executor).task_status
 
 
 def _status_of(executor: Any, event: str, contents: Any) -> TaskStatus | None:
-    status = HOOK_STATUS[event]
-    if status is None:  # task_result: the TaskResult says, else the Executor does
-        reported = getattr(contents, "task_status", None)
-        status = parse_status(reported) if reported is not None else _executor_status(executor)
+    status: AnyStatus | None = HOOK_STATUS[event]
+    if status is None:  # task_result: the TaskResult it carries says, else the Executor does
+        carried = getattr(contents, "task_status", None) is not None
+        status = (TaskResult.from_lute(contents) if carried
+                  else _executor_result(executor)).task_status
     if status is TaskStatus.FAILED and _executor_status(executor) is TaskStatus.TIMEDOUT:
         status = TaskStatus.TIMEDOUT  # the Task's own report of being timed out
     return status if isinstance(status, TaskStatus) else None

@@ -89,14 +89,3 @@ class ElogSummaryPlots(param.Parameterized):
                 folder.rmdir()
             raise
         return target
-
-    @classmethod
-    def from_lute(cls, obj: Any) -> ElogSummaryPlots:
-        """Copy any object with LUTE's fields (LUTE need not be installed)."""
-        return cls(display_name=obj.display_name, figures=obj.figures)
-
-    def to_lute(self, lute_class: type | None = None) -> Any:
-        """Build LUTE's own dataclass (``lute.tasks.dataclasses`` unless one is given)."""
-        if lute_class is None:
-            from lute.tasks.dataclasses import ElogSummaryPlots as lute_class  # type: ignore
-        return lute_class(display_name=self.display_name, figures=self.figures)

@@ -7,7 +7,6 @@ it cannot save.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +19,6 @@ from matplotlib.figure import Figure
 from lute_writers.summary_plots import ElogSummaryPlots
 
 hv.renderer("bokeh")
-
-
-@dataclass
-class LuteElogSummaryPlots:
-    """A copy of LUTE's ``lute.tasks.dataclasses.ElogSummaryPlots`` (LUTE is not installed)."""
-
-    display_name: str
-    figures: Any  # Union[pn.Tabs, hv.Image, plt.Figure] in LUTE
 
 
 def _image() -> hv.Image:
@@ -106,15 +97,3 @@ def test_a_failed_save_keeps_the_previous_page(tmp_path: Path) -> None:
 
     assert target.read_bytes() == before
     assert _files(tmp_path) == [target]
-
-
-def test_round_trip_through_lutes_dataclass() -> None:
-    image = _image()
-    lute_plots = LuteElogSummaryPlots(display_name="Geometry_Fit/r0003", figures=image)
-
-    ours = ElogSummaryPlots.from_lute(lute_plots)
-    back = ours.to_lute(LuteElogSummaryPlots)
-
-    assert (ours.display_name, ours.figures) == ("Geometry_Fit/r0003", image)
-    assert ours.name_parts.tab == "Geometry_Fit" and ours.name_parts.page == "r0003"
-    assert back == lute_plots

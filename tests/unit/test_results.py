@@ -1,17 +1,18 @@
-"""TaskResult and DescribedAnalysis convert to and from LUTE's dataclasses without loss."""
+"""TaskResult reads LUTE's dataclass, of any version, without loss and without raising."""
 
 # The stand-ins below keep LUTE's own typing annotations, verbatim.
-# ruff: noqa: UP006, UP035, UP045
+# ruff: noqa: UP045
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Dict, List, Optional
+from types import SimpleNamespace
+from typing import Any, Optional
 
 import pytest
 
-from lute_model.results import DescribedAnalysis, PayloadInfo, TaskResult, TaskRun
+from lute_model.results import PayloadInfo, TaskResult, TaskRun
 from lute_model.runs import run_key
 from lute_model.status import TaskStatus, UnknownStatus, parse_status
 
@@ -40,17 +41,6 @@ class LuteTaskResult:
     impl_schemas: Optional[str] = None
 
 
-@dataclass
-class LuteDescribedAnalysis:
-    """Complete analysis description. Held by an Executor."""
-
-    task_result: LuteTaskResult
-    task_parameters: Optional[Any]
-    task_env: Dict[str, str]
-    poll_interval: float
-    communicator_desc: List[str]
-
-
 def _lute_result(status: LuteTaskStatus = LuteTaskStatus.COMPLETED, **kw: Any) -> LuteTaskResult:
     fields = {"task_name": "FindPeaksPyAlgos", "task_status": status,
               "summary": "Number of hits found: 20782;Fractional hit rate: 0.30",
@@ -60,14 +50,12 @@ def _lute_result(status: LuteTaskStatus = LuteTaskStatus.COMPLETED, **kw: Any) -
 
 
 @pytest.mark.parametrize("status", list(LuteTaskStatus))
-def test_task_result_round_trips_through_lutes_dataclass_for_every_status(status):
+def test_task_result_from_lute_keeps_every_field_for_every_status(status):
     original = _lute_result(status)
     ours = TaskResult.from_lute(original)
     assert ours.task_status is TaskStatus[status.name]
-    back = ours.to_lute(LuteTaskResult, LuteTaskStatus)
-    assert isinstance(back, LuteTaskResult)
-    assert back.task_status is status
-    assert back == original
+    assert (ours.task_name, ours.summary, ours.payload, ours.impl_schemas) == (
+        original.task_name, original.summary, original.payload, original.impl_schemas)
 
 
 def test_task_result_from_lute_keeps_payload_object_and_none_schemas():
@@ -75,7 +63,6 @@ def test_task_result_from_lute_keeps_payload_object_and_none_schemas():
     ours = TaskResult.from_lute(_lute_result(payload=payload, impl_schemas=None))
     assert ours.payload is payload
     assert ours.impl_schemas is None
-    assert ours.to_lute(LuteTaskResult, LuteTaskStatus).impl_schemas is None
 
 
 def test_task_result_from_lute_reads_a_status_stored_as_a_word():
@@ -89,10 +76,14 @@ def test_task_result_from_lute_with_unknown_status_is_kept_as_unknown():
     assert ours.task_status.raw == "EXPLODED"
 
 
-def test_unknown_status_refuses_to_become_a_lute_result():
-    ours = TaskResult(task_name="Test", task_status=parse_status("bogus"))
-    with pytest.raises(ValueError, match=r"unknown status.*bogus"):
-        ours.to_lute(LuteTaskResult, LuteTaskStatus)
+def test_task_result_from_lute_of_an_older_or_partial_result_keeps_the_defaults():
+    """The hook reads the Executor's result while LUTE fills it in: nothing may raise."""
+    partial = SimpleNamespace(task_name="Test", task_status=LuteTaskStatus.RUNNING)
+    ours = TaskResult.from_lute(partial)
+    assert (ours.task_name, ours.task_status, ours.summary, ours.impl_schemas) == (
+        "Test", TaskStatus.RUNNING, "", None)
+    nothing = TaskResult.from_lute(None)
+    assert nothing.task_name == "" and isinstance(nothing.task_status, UnknownStatus)
 
 
 def test_task_result_from_lute_keeps_a_summary_of_any_type():
@@ -101,43 +92,9 @@ def test_task_result_from_lute_keeps_a_summary_of_any_type():
     assert ours.summary == {"hits": 3}
 
 
-def _lute_analysis(status: LuteTaskStatus = LuteTaskStatus.COMPLETED) -> LuteDescribedAnalysis:
-    return LuteDescribedAnalysis(
-        task_result=_lute_result(status),
-        task_parameters={"lute_config.run": "12", "outdir": "/sdf/data/lcls/ds/cxi/x"},
-        task_env={"LUTE_CONFIGPATH": "/sdf/x.yaml", "SLURM_JOB_ID": "123"},
-        poll_interval=0.05,
-        communicator_desc=[
-            "PipeCommunicator: Communicates through stderr and stdout using pickle."],
-    )
-
-
-@pytest.mark.parametrize("status", [LuteTaskStatus.COMPLETED, LuteTaskStatus.TIMEDOUT])
-def test_described_analysis_round_trips_through_lutes_dataclass(status):
-    original = _lute_analysis(status)
-    ours = DescribedAnalysis.from_lute(original)
-    assert isinstance(ours.task_result, TaskResult)
-    assert ours.task_result.task_status is TaskStatus[status.name]
-    assert ours.task_env == original.task_env
-    assert ours.task_env is not original.task_env
-    back = ours.to_lute(LuteDescribedAnalysis, LuteTaskResult, LuteTaskStatus)
-    assert isinstance(back.task_result, LuteTaskResult)
-    assert back.task_result.task_status is status
-    assert back == original
-
-
-def test_described_analysis_with_unknown_status_refuses_to_become_lutes():
-    ours = DescribedAnalysis.from_lute(_lute_analysis())
-    ours.task_result.task_status = parse_status(42)
-    with pytest.raises(ValueError, match="unknown status"):
-        ours.to_lute(LuteDescribedAnalysis, LuteTaskResult, LuteTaskStatus)
-
-
-def test_task_run_with_unknown_status_gives_a_task_result():
+def test_task_run_keeps_an_unknown_status_as_read():
     row = TaskRun(task="Test", run="21", status=parse_status("WEIRD"), timestamp="2024-10-09")
-    result = row.to_task_result()
-    assert isinstance(result.task_status, UnknownStatus)
-    assert result.task_status.raw == "WEIRD"
+    assert isinstance(row.status, UnknownStatus) and row.status.raw == "WEIRD"
     assert row.payload == PayloadInfo("null", 0)
 
 
