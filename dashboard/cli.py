@@ -10,11 +10,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dashboard.registry import ServeConfig
 from dashboard.views.markup import visible
 from lute_model.discovery import discover
 from lute_model.experiment import Experiment
 from lute_model.snapshot import inspect_json
 from lute_model.status import ALL_STATUSES, ANSI, SYMBOL
+
+#: What ``add_subparsers`` returns.
+Commands = argparse._SubParsersAction
 
 
 def _add_source_args(parser: argparse.ArgumentParser) -> None:
@@ -146,15 +150,45 @@ def cmd_js(args: argparse.Namespace) -> int:
     return js_fetch_main(args.js_args)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lute-dashboard", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+def _add_config_args(parser: argparse.ArgumentParser) -> None:
+    """What a ``ServeConfig`` is made of: for ``lute-dashboard serve`` and for the ``--args``
+    of plain ``panel serve dashboard/app.py`` alike."""
+    _add_source_args(parser)
+    parser.add_argument("--poll", type=float, default=0.5, metavar="SECONDS",
+                        help="how often to look for new results (default 0.5)")
+    parser.add_argument("--prefix", default="", help="URL prefix behind a proxy, e.g. /lute")
+    parser.add_argument("--no-inotify", action="store_true",
+                        help="poll only (inotify sees no writes made on other hosts anyway)")
 
+
+def url_prefix(text: str) -> str:
+    """A URL prefix as Bokeh puts it in front of every route: ``'/lute'``, or ``''`` for none."""
+    return "/" + text.strip("/") if text.strip("/") else ""
+
+
+def serve_config(args: argparse.Namespace) -> ServeConfig:
+    """The ``ServeConfig`` of arguments parsed with :func:`_add_config_args`."""
+    return ServeConfig(tuple(args.paths), tuple(args.db or ()), args.summary_dir, args.poll,
+                       url_prefix(args.prefix), inotify=not args.no_inotify)
+
+
+def config_from_argv(argv: list[str]) -> ServeConfig:
+    """The ``--args`` of ``panel serve dashboard/app.py --args PATH... [--db F] [--poll S]``;
+    Panel's own options are not in them."""
+    parser = argparse.ArgumentParser(prog="dashboard/app.py")
+    _add_config_args(parser)
+    args, _unknown = parser.parse_known_args(argv)
+    return serve_config(args)
+
+
+def _add_inspect(commands: Commands) -> None:
     inspect = commands.add_parser("inspect", help="print runs × Tasks, statuses and problems")
     _add_source_args(inspect)
     inspect.add_argument("--json", action="store_true", help="print JSON instead of a table")
     inspect.set_defaults(func=cmd_inspect)
 
+
+def _add_demo(commands: Commands) -> None:
     demo = commands.add_parser("demo", help="write a demo experiment into DIR")
     demo.add_argument("dir", metavar="DIR")
     demo.add_argument("--runs", type=int, default=36, help="runs of history (default 36)")
@@ -170,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "or its v1 layout (one table per Task, LUTE until 2025)")
     demo.set_defaults(func=cmd_demo)
 
+
+def _add_emit(commands: Commands) -> None:
     emit = commands.add_parser("emit", help="append a Task status event to the journal")
     emit.add_argument("dir", metavar="DIR", help="the folder of lute.db (or the experiment)")
     emit.add_argument("--task", required=True)
@@ -180,33 +216,39 @@ def build_parser() -> argparse.ArgumentParser:
     emit.add_argument("--job", help="batch job id (default: $SLURM_JOB_ID)")
     emit.set_defaults(func=cmd_emit)
 
+
+def _add_serve(commands: Commands) -> None:
     serve = commands.add_parser("serve", help="serve the dashboard (Panel server)")
-    _add_source_args(serve)
+    _add_config_args(serve)
     serve.add_argument("--port", type=int, default=5006)
     serve.add_argument("--address", default="127.0.0.1",
                        help="address to listen on (default: this machine only)")
     serve.add_argument("--allow-websocket-origin", action="append", default=[], metavar="HOST",
                        help="host[:port] browsers reach the server as (needed off localhost)")
-    serve.add_argument("--prefix", default="", help="URL prefix behind a proxy, e.g. /lute")
     serve.add_argument("--basic-auth", metavar="FILE",
                        help="JSON file of {user: password}, or a single password")
     serve.add_argument("--cookie-secret", help="secret for signed cookies (default: random)")
-    serve.add_argument("--poll", type=float, default=0.5, metavar="SECONDS",
-                       help="how often to look for new results (default 0.5)")
     serve.add_argument("--unused-session-lifetime", type=int, default=15000, metavar="MS",
                        help="drop a closed browser tab's session after this long (default 15000)")
-    serve.add_argument("--no-inotify", action="store_true",
-                       help="poll only (inotify sees no writes made on other hosts anyway)")
     serve.add_argument("--num-procs", type=int, default=1, metavar="N",
                        help="server processes sharing the port, each reading the results "
                             "itself (default 1)")
     serve.add_argument("--show", action="store_true", help="open a browser")
     serve.set_defaults(func=cmd_serve)
 
+
+def _add_js(commands: Commands) -> None:
     js = commands.add_parser("js", help="manage the offline cache of bokeh/panel JavaScript")
     js.add_argument("js_args", nargs=argparse.REMAINDER,
                     help="fetch [bokeh|panel] VERSION")
     js.set_defaults(func=cmd_js)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lute-dashboard", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_inspect, _add_demo, _add_emit, _add_serve, _add_js):
+        add(commands)
     return parser
 
 

@@ -14,11 +14,14 @@
 - ``/autoload.js`` without a login answers 403 instead of a traceback.
 
 All of it is added with tornado's ``Application.add_handlers``, whose rules
-come before the routes Bokeh was built with.
+come before the routes Bokeh was built with.  Plain ``panel serve`` gives a
+plugin no such place: there only our own routes check the ``Host``
+(:func:`own_host_only`, ``dashboard/plugin.py``).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -74,15 +77,42 @@ def foreign_host_pattern(hosts: Iterable[str]) -> str:
     return rf"(?!(?:{'|'.join(names)})$).*$"
 
 
+def refuse_host(handler: RequestHandler) -> None:
+    """400, saying why: the request named a host this server was not told it has."""
+    handler.set_status(400)
+    handler.set_header("Content-Type", "text/plain; charset=utf-8")
+    handler.finish("400: this server does not answer to that host name (Host header). "
+                   "Use the address it was started for, or start it with "
+                   "--allow-websocket-origin HOST:PORT.\n")
+
+
 class UnknownHostHandler(RequestHandler):
     """Every request whose ``Host`` names a host this server was not told it has."""
 
     def prepare(self) -> None:
-        self.set_status(400)
-        self.set_header("Content-Type", "text/plain; charset=utf-8")
-        self.finish("400: this server does not answer to that host name (Host header). "
-                    "Use the address it was started for, or start it with "
-                    "--allow-websocket-origin HOST:PORT.\n")
+        refuse_host(self)
+
+
+@functools.lru_cache(maxsize=8)
+def _foreign_hosts(origins: frozenset[str]) -> re.Pattern[str] | None:
+    hosts = allowed_hosts("", origins)
+    return None if hosts is None else re.compile(foreign_host_pattern(hosts))
+
+
+def own_host_only(handler: RequestHandler) -> bool:
+    """A ``server.Guard`` for plain ``panel serve``: refuse a ``Host`` that is not this server.
+
+    The hosts are the loopback names and those of the server's websocket
+    origins (``--allow-websocket-origin``, Bokeh's ``localhost:PORT`` when none
+    is given): a browser that reached the page by any other name could not open
+    its websocket either.  Returns True when it answered the request.
+    """
+    origins = handler.application.websocket_origins  # type: ignore[attr-defined]
+    foreign = _foreign_hosts(frozenset(origins))
+    if foreign is None or not foreign.match(handler.request.host_name):
+        return False
+    refuse_host(handler)
+    return True
 
 
 class _GatedSession:

@@ -7,7 +7,6 @@ callbacks defined there would break).
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import ClassVar
 
@@ -65,20 +64,6 @@ class LuteTemplate(pn.template.FastListTemplate):
             return super().server_doc(doc, title, location)
         with document.models.freeze():
             return super().server_doc(document, title, location)
-
-
-def config_from_argv(argv: list[str]) -> ServeConfig:
-    """The arguments of ``panel serve dashboard/app.py --args PATH... [--db F] [--poll S]``."""
-    parser = argparse.ArgumentParser(prog="dashboard/app.py")
-    parser.add_argument("paths", nargs="*")
-    parser.add_argument("--db", action="append", default=[])
-    parser.add_argument("--summary-dir")
-    parser.add_argument("--poll", type=float, default=0.5)
-    parser.add_argument("--prefix", default="")
-    parser.add_argument("--no-inotify", action="store_true")
-    args, _unknown = parser.parse_known_args(argv)
-    return ServeConfig(tuple(args.paths), tuple(args.db), args.summary_dir, args.poll,
-                       args.prefix, inotify=not args.no_inotify)
 
 
 #: In the pane's own stylesheets: the template's CSS does not reach into its shadow root.

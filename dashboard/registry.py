@@ -253,3 +253,12 @@ def get_registry() -> Registry:
     if _registry is None:
         raise RuntimeError("the dashboard was not configured: run it with `lute-dashboard serve`")
     return _registry
+
+
+def summary_roots() -> dict[str, Path]:
+    """The process's report roots (``Registry.summary_roots``); none before it is configured.
+
+    For routes made before the app configures the registry: ``panel serve``
+    imports its ``--plugins`` before the first session runs ``app.py``.
+    """
+    return _registry.summary_roots() if _registry is not None else {}

@@ -6,22 +6,20 @@ goes through ``safe_join``), with a Content-Security-Policy that sandboxes them
 into an opaque origin and lets them load nothing but our own files; their CDN
 links to bokeh/panel are rewritten to ``lute-js/``, served from ``jscache``.
 
-``report_patterns`` is for ``pn.serve(extra_patterns=...)`` or a ``--plugins``
-module's ``ROUTES``; ``install_report_routes`` adds the same routes to an already
-running ``panel serve``.
+``report_patterns`` makes the routes for the two ways Bokeh and Panel take extra
+ones: ``pn.serve(extra_patterns=...)`` (``lute-dashboard serve``) and the
+``ROUTES`` of a ``panel serve --plugins`` module (``dashboard/plugin.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
 import html
 import mimetypes
 import os
 import re
 import stat
 import urllib.parse
-import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -39,6 +37,9 @@ from lute_model.sizes import size_text
 
 Roots = Callable[[], Mapping[str, Path]]
 Route = tuple[str, type[RequestHandler], dict[str, Any]]
+#: Looks at a request before its handler does; answers it itself, and returns True, when it
+#: must go no further (``guards.own_host_only`` under plain ``panel serve``).
+Guard = Callable[[RequestHandler], bool]
 
 #: Larger pages are not shown: a browser tab struggles with them (LUTE's largest are ~50 MB).
 REPORT_SIZE_LIMIT = 64 * 2**20
@@ -226,6 +227,15 @@ class _DecodedPathHandler(AuthRequestHandler):
     without one to the login page.  With no auth configured everyone is a user.
     """
 
+    def initialize(self, guard: Guard | None = None) -> None:
+        self.guard = guard
+
+    async def prepare(self) -> None:
+        """The guard first: a request it answered is not looked at any further."""
+        if self.guard is not None and self.guard(self):
+            return
+        await super().prepare()
+
     def decode_argument(self, value: bytes, name: str | None = None) -> str:
         """Path parts were URL-decoded once by tornado; bytes that are not UTF-8 become the
         lone surrogates a folder of that name has in Python (``report_frame._quote``), so
@@ -236,7 +246,9 @@ class _DecodedPathHandler(AuthRequestHandler):
 class ReportHandler(_DecodedPathHandler):
     """``GET {prefix}/reports/<experiment>/<path>``: a summary page or a file beside it."""
 
-    def initialize(self, roots: Roots, route: re.Pattern[str]) -> None:
+    def initialize(self, roots: Roots, route: re.Pattern[str],  # type: ignore[override]
+                   guard: Guard | None = None) -> None:
+        super().initialize(guard)
         self.roots = roots
         self.route = route
 
@@ -317,45 +329,16 @@ class LuteJsHandler(_DecodedPathHandler):
             await _stream(self, file)
 
 
-def report_patterns(roots: Roots, prefix: str = "") -> list[Route]:
-    """The routes, as ``(pattern, handler, kwargs)`` for ``pn.serve(extra_patterns=...)``.
+def report_patterns(roots: Roots, guard: Guard | None = None) -> list[Route]:
+    """The routes, as ``(pattern, handler, kwargs)``: ``extra_patterns`` or ``ROUTES``.
 
     ``roots()`` maps an experiment's name to its ``stats/summary`` folder; it is
-    called on each request, so experiments can come and go.  Bokeh prepends its
-    own ``--prefix`` to extra patterns: ``prefix`` is what goes below that.
+    called on each request, so experiments can come and go.  Bokeh puts its own
+    ``--prefix`` in front of every pattern.  ``guard`` looks at each request first.
     """
-    prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
-    report_route = re.escape(prefix) + r"/reports/([^/]+)/(.+)$"
+    report_route = r"/reports/([^/]+)/(.+)$"
     return [
-        (report_route, ReportHandler, {"roots": roots, "route": re.compile(report_route)}),
-        (re.escape(prefix) + r"/lute-js/([a-z]+)/([^/]+)/(.+)$", LuteJsHandler, {}),
+        (report_route, ReportHandler,
+         {"roots": roots, "route": re.compile(report_route), "guard": guard}),
+        (r"/lute-js/([a-z]+)/([^/]+)/(.+)$", LuteJsHandler, {"guard": guard}),
     ]
-
-
-_INSTALLED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
-
-
-def install_report_routes(roots: Roots, prefix: str = "") -> int:
-    """Add the routes to every running Bokeh server of this process that lacks them.
-
-    For ``panel serve app.py``, which takes no ``extra_patterns``: neither Bokeh
-    nor Panel hands a served app its tornado ``Application``, so the servers are
-    found among live objects, once; later calls return at once.  Prefer
-    ``panel serve --plugins <module>`` with ``ROUTES = report_patterns(...)``.
-    Returns how many servers got the routes.
-    """
-    if any(prefix in prefixes for prefixes in _INSTALLED.values()):
-        return 0
-    from bokeh.server.tornado import BokehTornado
-
-    added = 0
-    for app in [o for o in gc.get_objects() if isinstance(o, BokehTornado)]:
-        prefixes = _INSTALLED.setdefault(app, set())
-        if prefix in prefixes:
-            continue
-        routes = [(app.prefix + pattern, handler, kwargs)
-                  for pattern, handler, kwargs in report_patterns(roots, prefix)]
-        app.add_handlers(r".*", routes)
-        prefixes.add(prefix)
-        added += 1
-    return added

@@ -23,9 +23,10 @@ from bokeh.resources import Resources
 from bokeh.server.tornado import BokehTornado
 
 from dashboard.auth import LuteAuthProvider
+from dashboard.cli import serve_config
 from dashboard.guards import allowed_hosts, install_guards, page_gate
 from dashboard.main import create_app
-from dashboard.registry import ServeConfig, configure
+from dashboard.registry import configure
 
 LOCAL = {"127.0.0.1", "localhost", "::1"}
 #: prctl(2): the signal a process gets when its parent ends.
@@ -106,9 +107,8 @@ def serve(args: argparse.Namespace) -> int:
         print("lute-dashboard: --num-procs needs a number ≥ 1, and 1 with --basic-auth",
               file=sys.stderr)
         return 2
-    prefix = "/" + args.prefix.strip("/") if args.prefix.strip("/") else ""
-    config = ServeConfig(tuple(args.paths), tuple(args.db or ()), args.summary_dir, args.poll,
-                         prefix, inotify=not args.no_inotify)
+    config = serve_config(args)
+    prefix = config.prefix
     # Made here, started below in each server process: --num-procs forks in pn.serve.
     registry = configure(config, start=False)
     from dashboard.server import report_patterns

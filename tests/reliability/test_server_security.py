@@ -1,15 +1,21 @@
-"""The real ``lute-dashboard serve``: hostile report paths, websocket origins, listening, auth."""
+"""The real ``lute-dashboard serve`` (and plain ``panel serve`` with our plugin): hostile
+report paths, websocket origins, listening, auth."""
 
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import os
 import subprocess
 import sys
+import tempfile
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from http.cookiejar import CookieJar
 from pathlib import Path
 
@@ -18,6 +24,8 @@ from playwright.sync_api import Page, expect
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
+from dashboard.testing import Server, stop_process
+from dashboard.testing import _wait_until_live as wait_until_live
 from tests.reliability.conftest import REPO, add_page, build_experiment, free_port, open_dashboard
 from tests.unit.test_report_routes import SECRET, hostile_targets, raw_get
 
@@ -189,3 +197,39 @@ def test_a_logged_in_user_sees_a_lute_report_render_offline(serve, example_copy,
         expect(frame.locator(".bk-Canvas").first).to_be_visible(timeout=30_000)
     assert blocked == []
     assert failed == []
+
+
+@contextmanager
+def plain_panel_serve(*args: str) -> Iterator[Server]:
+    """``panel serve dashboard/app.py --plugins dashboard.plugin ARGS`` in its own process."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "panel", "serve", "dashboard/app.py", "--plugins",
+           "dashboard.plugin", "--port", str(port), "--liveness", "--warm", *args]
+    with tempfile.NamedTemporaryFile("w+", suffix=".log") as log:
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        url = Server(f"http://127.0.0.1:{port}")
+        url.log_path, url.port, url.pid = Path(log.name), port, proc.pid
+        try:
+            wait_until_live(proc, url)
+            yield url
+        finally:
+            stop_process(proc)
+
+
+def test_plain_panel_serve_with_the_plugin_serves_reports_and_nothing_else(tmp_path: Path,
+                                                                          unchanged):
+    folder, stats = trap_experiment(tmp_path)
+    report = b"/reports/exp/r1/page/report.html"
+    with unchanged(folder), plain_panel_serve("--args", str(folder)) as url:
+        deadline = time.monotonic() + 30  # the registry reads the experiment after the start
+        while raw_get(url.port, report)[0] != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        status, response = raw_get(url.port, report)
+        assert status == 200 and b"run 1 powders" in response
+        assert b"sandbox allow-scripts" in response
+        targets = hostile_targets(stats)[::10]  # the full set is run on lute-dashboard serve
+        assert [t for t in targets if SECRET.encode() in raw_get(url.port, t)[1]] == []
+        conn = http.client.HTTPConnection("127.0.0.1", url.port, timeout=10)
+        conn.request("GET", report.decode(), headers={"Host": f"evil.example:{url.port}"})
+        assert conn.getresponse().status == 400  # a rebound name gets no report
+        conn.close()

@@ -14,7 +14,7 @@ from urllib.request import urlopen
 import pytest
 
 from dashboard import jscache
-from dashboard.server import REPORT_SIZE_LIMIT, install_report_routes, report_patterns
+from dashboard.server import REPORT_SIZE_LIMIT, report_patterns
 from dashboard.testing import threaded_panel_server as panel_server
 from dashboard.views.report_frame import report_iframe_html, report_url
 
@@ -199,17 +199,6 @@ def test_a_lute_report_gets_every_script_and_style_from_this_server():
                 "image/vnd.microsoft.icon")
             assert "immutable" in headers["Cache-Control"]
             assert content
-
-
-def test_routes_can_be_added_to_a_running_server_once(experiment: Path):
-    roots = {"exp": experiment}
-    with panel_server() as port:
-        assert get(port, "/late/reports/exp/r1/page/report.html")[0] == 404
-        assert install_report_routes(lambda: roots, "/late") >= 1
-        assert install_report_routes(lambda: roots, "/late") == 0
-        status, _, body = get(port, "/late/reports/exp/r1/page/report.html")
-        assert (status, body) == (200, b"<p>run 1 powders</p>")
-        assert get(port, "/app")[0] == 200
 
 
 @pytest.mark.parametrize(("title", "display_name"), [
