@@ -6,7 +6,7 @@ two newest runs are compared, without writing the link.  Parameters may
 have to be read from the database (v2 layout), so they are read for both
 runs in a worker thread while the rest is already on screen; a newer choice
 makes an older read's answer moot.  The two pages are the one sandboxed
-frame each (:func:`dashboard.views.report_frame.report_iframe_html`).
+frame each (:func:`dashboard.views.report_frame.report_iframe`).
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from typing import Any
 
 import panel as pn
 import param
+from markupsafe import Markup
 
 from dashboard.session import SessionState, subscribe
 from dashboard.views.detail_parts import DETAIL_CSS
-from dashboard.views.markup import badge, esc, status_css
-from dashboard.views.report_frame import report_iframe_html, report_url
+from dashboard.views.report_frame import report_iframe, report_url
+from dashboard.views.templates import PARAGRAPH, HtmlTemplate, status_css
 from lute_model.compare import MISSING, differences, parse_pair
 from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.page_index import natural_key, page_index
@@ -45,13 +46,34 @@ def _text(value: Any) -> str:
     return repr(value) if value is MISSING else str(value)
 
 
-def _table(title: str, rows: list[tuple[str, Any, Any]], runs: tuple[str, str]) -> str:
+_TABLE = HtmlTemplate(
+    '<table class="cmp"><thead><tr><th>{{ title }}</th><th>run {{ runs[0] }}</th>'
+    "<th>run {{ runs[1] }}</th></tr></thead><tbody>"
+    "{% for name, a, b in rows %}"
+    '<tr class="{{ "differs" if a != b else "" }}"><th>{{ name }}</th>'
+    "<td>{{ text(a) }}</td><td>{{ text(b) }}</td></tr>{% endfor %}</tbody></table>")
+_TASK = HtmlTemplate(
+    "<h4 class='task'>{{ task }} <small>{% for run, row in sides %}"
+    "{% if not loop.first %} · {% endif %}run {{ run }} "
+    "{% if row is not none %}{{ badge(row.status) }}{% else %}"
+    "<span class='none'>did not run</span>{% endif %}{% endfor %}</small></h4>")
+_TASKS = HtmlTemplate(
+    "<h3 class='title'>Run {{ names[0] }} compared with run {{ names[1] }}</h3>"
+    "{% for part in parts %}{{ part }}{% else %}"
+    "<p class='none'>Neither run has a Task.</p>{% endfor %}")
+_NO_PAIR = str(PARAGRAPH(kind="none", text="Two runs are needed for a comparison."))
+_NO_PAGE = str(PARAGRAPH(kind="muted", text="Neither run has a summary page."))
+_SIDES = HtmlTemplate(
+    "<style>.sides { display: flex; gap: 10px; } .side { flex: 1; min-width: 0; }"
+    " .side iframe { height: {{ height }}px !important; }</style><div class='sides'>"
+    "{% for run, name, frame, why in cells %}<div class='side'><b>run {{ run }}</b>"
+    "{% if frame %} · {{ name }}{{ frame }}{% else %}<p class='muted'>{{ why }}</p>{% endif %}"
+    "</div>{% endfor %}</div>")
+
+
+def _table(title: str, rows: list[tuple[str, Any, Any]], runs: tuple[str, str]) -> Markup:
     """A name | first run | second run table; rows whose sides differ are marked."""
-    body = "".join(f'<tr class="{"differs" if a != b else ""}"><th>{esc(name)}</th>'
-                   f"<td>{esc(_text(a))}</td><td>{esc(_text(b))}</td></tr>"
-                   for name, a, b in rows)
-    return (f'<table class="cmp"><thead><tr><th>{esc(title)}</th><th>run {esc(runs[0])}</th>'
-            f"<th>run {esc(runs[1])}</th></tr></thead><tbody>{body}</tbody></table>")
+    return _TABLE(title=title, rows=rows, runs=runs, text=_text)
 
 
 class CompareView(pn.viewable.Viewer):
@@ -88,8 +110,20 @@ class CompareView(pn.viewable.Viewer):
         chosen = parse_pair(self.session.compare)
         if chosen is not None:
             return chosen
-        runs = self.experiment.runs
-        return (runs[1], runs[0]) if len(runs) > 1 else None
+        stored = self._stored_runs(2)
+        return (stored[1], stored[0]) if len(stored) > 1 else None
+
+    def _stored_runs(self, count: int) -> list[Any]:
+        """The newest ``count`` runs with a stored execution: a run whose Tasks only started
+        (journal events) has no parameters or values yet to compare."""
+        latest, tasks, found = self.experiment.latest, self.experiment.tasks, []
+        for run in self.experiment.runs:  # newest first; stops after ``count``
+            if any((row := latest.get((task, run))) is not None and row.rowid is not None
+                   for task in tasks):
+                found.append(run)
+                if len(found) == count:
+                    break
+        return found
 
     def _runs_chosen(self, _event: Any) -> None:
         if not self._syncing and self._first.value and self._second.value:
@@ -107,7 +141,7 @@ class CompareView(pn.viewable.Viewer):
         finally:
             self._syncing = False
         if pair is None:
-            self._tasks.object = "<p class='none'>Two runs are needed for a comparison.</p>"
+            self._tasks.object = _NO_PAIR
             self._frames.object = ""
             return
         self._parameters = {}
@@ -130,30 +164,30 @@ class CompareView(pn.viewable.Viewer):
         names = (str(pair[0]), str(pair[1]))
         parts = []
         for task, first, second in self._rows():
-            statuses = " · ".join(
-                f"run {esc(run)} " + (badge(row.status) if row is not None else
-                                      "<span class='none'>did not run</span>")
-                for run, row in zip(names, (first, second), strict=True))
-            parts.append(f"<h4 class='task'>{esc(task)} <small>{statuses}</small></h4>")
+            parts.append(_TASK(task=task, sides=zip(names, (first, second), strict=True)))
             both = (table.values(task, pair[0]), table.values(task, pair[1]))
             values = [(name, both[0].get(name, MISSING), both[1].get(name, MISSING))
                       for name in dict.fromkeys([*both[0], *both[1]])]
             if values:
                 parts.append(_table("value", values, names))
-            if first is not None and second is not None:  # else every parameter "differs"
+            unstored = [(run, row) for run, row in zip(names, (first, second), strict=True)
+                        if row is not None and row.rowid is None]
+            if unstored:  # a Task still running: LUTE stores its parameters when it ends
+                parts.append(PARAGRAPH(kind="none", text="; ".join(
+                    f"Run {run}: {row.status.name} — parameters are stored when it ends"
+                    for run, row in unstored)))
+            elif first is not None and second is not None:  # else every parameter "differs"
                 parts.append(self._parameters_html(task, names))
-        header = f"<h3 class='title'>Run {esc(names[0])} compared with run {esc(names[1])}</h3>"
-        body = "".join(parts) or "<p class='none'>Neither run has a Task.</p>"
-        self._tasks.object = header + body
+        self._tasks.object = str(_TASKS(names=names, parts=parts))
 
-    def _parameters_html(self, task: str, names: tuple[str, str]) -> str:
+    def _parameters_html(self, task: str, names: tuple[str, str]) -> Markup:
         pair = self._pair or ("", "")
         if (task, pair[0]) not in self._parameters and (task, pair[1]) not in self._parameters:
-            return "<p class='none'>Reading parameters…</p>"
+            return PARAGRAPH(kind="none", text="Reading parameters…")
         changed = differences(self._parameters.get((task, pair[0]), {}),
                               self._parameters.get((task, pair[1]), {}))
         if not changed:
-            return "<p class='none'>Same parameters in both runs.</p>"
+            return PARAGRAPH(kind="none", text="Same parameters in both runs.")
         return _table("parameter that differs", changed, names)
 
     async def _read_parameters(self) -> None:
@@ -191,7 +225,7 @@ class CompareView(pn.viewable.Viewer):
         """The chosen page of both runs, side by side: a frame each, or why there is none."""
         pair, kind = self._pair, self._kind.value
         if pair is None or not kind:
-            self._frames.object = "<p class='muted'>Neither run has a summary page.</p>"
+            self._frames.object = _NO_PAGE
             return
         cells = []
         for run in pair:
@@ -199,16 +233,11 @@ class CompareView(pn.viewable.Viewer):
             page = self.experiment.pages.get(name) if name else None
             if page is None or page.empty:
                 why = "no such page for this run" if page is None else "an empty page"
-                cells.append(f"<div class='side'><b>run {esc(run)}</b>"
-                             f"<p class='muted'>{why}</p></div>")
+                cells.append((run, name, None, why))
                 continue
             url = report_url(self.session.prefix, self.experiment.name, name)
-            frame = report_iframe_html(url, f"Summary page {name}")
-            cells.append(f"<div class='side'><b>run {esc(run)}</b> · {esc(name)}{frame}</div>")
-        self._frames.object = (
-            "<style>.sides { display: flex; gap: 10px; } .side { flex: 1; min-width: 0; }"
-            f" .side iframe {{ height: {FRAME_HEIGHT}px !important; }}</style>"
-            f"<div class='sides'>{''.join(cells)}</div>")
+            cells.append((run, name, report_iframe(url, f"Summary page {name}"), None))
+        self._frames.object = str(_SIDES(height=FRAME_HEIGHT, cells=cells))
 
     # -- live --------------------------------------------------------------------
 

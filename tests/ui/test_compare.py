@@ -11,8 +11,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from lute_model.compare import differences
-from tests.ui.conftest import open_dashboard
-from tests.ui.test_app import ACTIVE_TAB, CXI, copy_of, query, read_experiment
+from lute_model.sources.journal import JOURNAL_NAME
+from lute_writers.journal import append_event
+from tests.support.browser import ACTIVE_TAB, open_dashboard, query
+from tests.support.experiments import CXI, copy_of, read_experiment
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -79,3 +81,21 @@ def test_choosing_runs_puts_them_in_the_link_and_back_returns(
         page.go_back()
         expect(page.get_by_text("Run 17 compared with run 18")).to_be_visible()
         assert "compare" not in query(page)
+
+
+def test_a_run_whose_tasks_only_started_is_not_compared_by_default_and_says_why(
+        page: Page, serve: Callable, tmp_path: Path):
+    """Run 19 has begun (a journal event) but stored nothing: the default stays 17 and 18,
+    and asked for, its Task says its parameters come when it ends (not a table of "not set")."""
+    folder = copy_of(tmp_path, CXI) / CXI
+    append_event(folder / "work_dir" / JOURNAL_NAME, task="FindPeaksPyAlgos", run="19",
+                 status="RUNNING", message="started")
+    with serve(folder) as url:
+        open_dashboard(page, f"{url}/?exp={CXI}&view=compare")
+        expect(page.get_by_text("Run 17 compared with run 18")).to_be_visible()
+        page.goto(f"{url}/?exp={CXI}&compare=18,19")
+        expect(page.get_by_text("Run 18 compared with run 19")).to_be_visible()
+        expect(page.get_by_text("Run 19: RUNNING — parameters are stored when it ends")
+               ).to_be_visible()
+        expect(page.locator("table.cmp").filter(has_text="parameter that differs")
+               .filter(has_text="(not set)")).to_have_count(0)
