@@ -69,65 +69,81 @@ def subscribe(obj: param.Parameterized, names: str | list[str],
 
     Events that arrive while the session is still busy with an earlier one are
     coalesced into one callback (a busy server must not queue a backlog per
-    session).  The refresh thread never touches the document itself: it hands
-    the event to the session's IOLoop, which schedules the callback on the
-    document.  ``Document.add_next_tick_callback`` from another thread loses the
-    callback when Panel holds the document at that moment (Bokeh's unhold swaps
-    its list of held events without a lock); with coalescing, one lost
-    callback left a session without updates for good (``bench/sessions.py``
-    saw 1 of 50 sessions stuck).  Changes of ``change`` (live data) are skipped
-    while the session is paused; the view resynchronises everything when it
-    resumes.  The watcher is
-    removed when the session is destroyed, so a closed browser tab leaves
+    session).  Changes of ``change`` (live data) are skipped while the session
+    is paused; the view resynchronises everything when it resumes.  The watcher
+    is removed when the session is destroyed, so a closed browser tab leaves
     nothing behind on the shared object, and an error in one session's
     callback is logged and never reaches the shared refresh loop.
     """
-    doc = pn.state.curdoc
-    served = doc is not None and doc.session_context is not None
-    loop = IOLoop.current() if served else None  # subscribe runs on the session's thread
-    live = names == "change"
-    pending: list[Any] = []
-    lock = threading.Lock()
+    subscription = _Subscription(callback, live=names == "change")
+    watcher = obj.param.watch(subscription.on_event, names)
+    if subscription.loop is not None:
+        pn.state.on_session_destroyed(lambda _ctx: obj.param.unwatch(watcher))
 
-    def run(event: Any) -> None:
-        state = _STATES.get(doc) if doc is not None else None
-        if live and state is not None and state.paused:
+
+class _Subscription:
+    """One session's end of a watcher on a shared object: from the refresh thread to the
+    session's document, through the session's IOLoop.
+
+    The refresh thread never touches the document itself: it hands the event to
+    the session's IOLoop, which schedules the callback on the document.
+    ``Document.add_next_tick_callback`` from another thread loses the callback
+    when Panel holds the document at that moment (Bokeh's unhold swaps its list
+    of held events without a lock); with coalescing, one lost callback left a
+    session without updates for good (``bench/sessions.py`` saw 1 of 50
+    sessions stuck).
+    """
+
+    def __init__(self, callback: Callable[[Any], None], live: bool) -> None:
+        self.callback = callback
+        self.live = live
+        self.doc = pn.state.curdoc
+        served = self.doc is not None and self.doc.session_context is not None
+        # Made on the session's thread: its IOLoop is the current one.
+        self.loop = IOLoop.current() if served else None
+        self.pending: list[Any] = []
+        self.lock = threading.Lock()
+
+    def on_event(self, event: Any) -> None:
+        """On the refresh thread: queue the event; only the first of a batch asks the loop."""
+        if self.loop is None:
+            self.run(event)
+            return
+        if self._closed():
+            return
+        with self.lock:
+            self.pending.append(event)
+            if len(self.pending) > 1:
+                return  # a flush is scheduled already: it will take this one too
+        self.loop.add_callback(self.schedule)
+
+    def schedule(self) -> None:
+        """On the session's IOLoop thread: the only thread that holds and unholds the doc."""
+        if not self._closed():
+            self.doc.add_next_tick_callback(self.flush)
+
+    def flush(self) -> None:
+        """On the document: everything queued so far, as one event."""
+        with self.lock:
+            events = self.pending[:]
+            self.pending.clear()
+        if events:
+            self.run(_coalesced(events))
+
+    def run(self, event: Any) -> None:
+        state = _STATES.get(self.doc) if self.doc is not None else None
+        if self.live and state is not None and state.paused:
             return
         try:
             # Panel builds and updates models for ``pn.state.curdoc``: make it this
             # session's document, as it is in a callback Panel itself schedules.
-            with set_curdoc(doc):
-                callback(event)
+            with set_curdoc(self.doc):
+                self.callback(event)
         except Exception:
             log.exception("a session's update failed")
 
-    def flush() -> None:
-        with lock:
-            events = pending[:]
-            pending.clear()
-        if events:
-            run(_coalesced(events))
-
-    def schedule() -> None:
-        """On the session's IOLoop thread: the only thread that holds and unholds the doc."""
-        if not getattr(doc.session_context, "destroyed", True):
-            doc.add_next_tick_callback(flush)
-
-    def on_event(event: Any) -> None:
-        if loop is None:
-            run(event)
-            return
-        if getattr(doc.session_context, "destroyed", True):
-            return
-        with lock:
-            pending.append(event)
-            if len(pending) > 1:
-                return  # a flush is scheduled already: it will take this one too
-        loop.add_callback(schedule)
-
-    watcher = obj.param.watch(on_event, names)
-    if served:
-        pn.state.on_session_destroyed(lambda _ctx: obj.param.unwatch(watcher))
+    def _closed(self) -> bool:
+        return getattr(self.doc.session_context, "destroyed", True)
 
 
 def _coalesced(events: list[Any]) -> Any:
