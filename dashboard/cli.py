@@ -15,7 +15,7 @@ from dashboard.views.markup import visible
 from lute_model.discovery import discover
 from lute_model.experiment import Experiment
 from lute_model.snapshot import inspect_json
-from lute_model.status import ALL_STATUSES, ANSI, SYMBOL
+from lute_model.status import ALL_STATUSES, ANSI, SYMBOL, AnyStatus
 
 #: What ``add_subparsers`` returns.
 Commands = argparse._SubParsersAction
@@ -38,7 +38,7 @@ def load_experiments(args: argparse.Namespace) -> tuple[list[Experiment], list]:
     return experiments, problems
 
 
-def _paint(text: str, status: str, color: bool) -> str:
+def _paint(text: str, status: AnyStatus, color: bool) -> str:
     return f"\x1b[38;5;{ANSI[status]}m{text}\x1b[0m" if color else text
 
 
@@ -55,14 +55,13 @@ def _print_table(experiment: Experiment, color: bool, out=sys.stdout) -> None:
         cells = []
         for run in reversed(experiment.runs):
             row = experiment.latest.get((task, run))
-            cells.append(" " if row is None else _paint(SYMBOL[row.status.name], row.status.name,
-                                                         color))
+            cells.append(" " if row is None else _paint(SYMBOL[row.status], row.status, color))
         say(f"  {visible(task):<{width}} {''.join(cells)}")
     if experiment.runs:
         first, last = experiment.runs[-1], experiment.runs[0]
         say(f"  {'':<{width}} runs {first} … {last} ({len(experiment.runs)})")
     counts = experiment.counts
-    legend = "  ".join(_paint(f"{SYMBOL[s.name]} {s.name} {counts[s.name]}", s.name, color)
+    legend = "  ".join(_paint(f"{SYMBOL[s]} {s.name} {counts[s.name]}", s, color)
                        for s in ALL_STATUSES if counts[s.name])
     say(f"  {legend}")
     pages = experiment.pages.values()

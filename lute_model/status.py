@@ -3,7 +3,8 @@
 LUTE stores a status as the member's name (``"COMPLETED"``), but older code,
 other writers and hand-made databases give integers, ``"TaskStatus.COMPLETED"``
 or lower case.  Everything that shows a status goes through :func:`parse_status`
-and :data:`PALETTE`, so the grid, the table, the badges, the legend and the
+and :data:`PALETTE` (with :data:`TEXT_ON`, :data:`SYMBOL` and :data:`ANSI`, all
+keyed by status), so the grid, the table, the badges, the legend and the
 terminal agree.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 
 class TaskStatus(Enum):
@@ -43,6 +44,9 @@ UNKNOWN = UnknownStatus()
 
 AnyStatus = TaskStatus | UnknownStatus
 
+#: A value of a StatusTable (a color, a glyph, a terminal code).
+V = TypeVar("V")
+
 #: Every status a view can meet, in the order of the legend.
 ALL_STATUSES: tuple[AnyStatus, ...] = (*TaskStatus, UNKNOWN)
 
@@ -52,43 +56,63 @@ FINAL_STATUSES = frozenset(
      TaskStatus.CANCELLED, TaskStatus.TIMEDOUT}
 )
 
+
+class StatusTable(dict[AnyStatus, V]):
+    """A value for each status, keyed by :class:`TaskStatus` and :data:`UNKNOWN`.
+
+    Every unknown status (each keeps its own raw text) finds UNKNOWN's value,
+    so ``PALETTE[row.status]`` holds for any status a reader produced.
+    """
+
+    def __missing__(self, status: AnyStatus) -> V:
+        if isinstance(status, UnknownStatus):
+            return self[UNKNOWN]
+        raise KeyError(status)
+
+    def by_name(self) -> dict[str, V]:
+        """The same values keyed by the status's name: for JavaScript and the grid's columns."""
+        return {status.name: value for status, value in self.items()}
+
+
 #: Fill colors, from the Okabe-Ito set (distinct for the common forms of color
 #: blindness).  RUNNING (strong blue) and PENDING (yellow) stand apart from
 #: COMPLETED (green) and FAILED (vermillion) in hue *and* lightness.
-PALETTE: dict[str, str] = {
-    "PENDING": "#F0E442",
-    "RUNNING": "#0072B2",
-    "COMPLETED": "#009E73",
-    "FAILED": "#D55E00",
-    "STOPPED": "#CC79A7",
-    "CANCELLED": "#56B4E9",
-    "TIMEDOUT": "#E69F00",
-    "UNKNOWN": "#5E5E5E",
-}
+PALETTE: StatusTable[str] = StatusTable({
+    TaskStatus.PENDING: "#F0E442",
+    TaskStatus.RUNNING: "#0072B2",
+    TaskStatus.COMPLETED: "#009E73",
+    TaskStatus.FAILED: "#D55E00",
+    TaskStatus.STOPPED: "#CC79A7",
+    TaskStatus.CANCELLED: "#56B4E9",
+    TaskStatus.TIMEDOUT: "#E69F00",
+    UNKNOWN: "#5E5E5E",
+})
 
 #: Text color that stays readable on each fill.
-TEXT_ON: dict[str, str] = {
-    name: ("#ffffff" if name in {"RUNNING", "COMPLETED", "FAILED", "UNKNOWN"} else "#000000")
-    for name in PALETTE
-}
+TEXT_ON: StatusTable[str] = StatusTable({
+    status: ("#ffffff" if status in {TaskStatus.RUNNING, TaskStatus.COMPLETED,
+                                     TaskStatus.FAILED, UNKNOWN} else "#000000")
+    for status in PALETTE
+})
 
 #: One glyph per status, so that a status never depends on color alone.
-SYMBOL: dict[str, str] = {
-    "PENDING": "…",
-    "RUNNING": "▶",
-    "COMPLETED": "✔",
-    "FAILED": "✘",
-    "STOPPED": "■",
-    "CANCELLED": "⊘",
-    "TIMEDOUT": "◔",
-    "UNKNOWN": "?",
-}
+SYMBOL: StatusTable[str] = StatusTable({
+    TaskStatus.PENDING: "…",
+    TaskStatus.RUNNING: "▶",
+    TaskStatus.COMPLETED: "✔",
+    TaskStatus.FAILED: "✘",
+    TaskStatus.STOPPED: "■",
+    TaskStatus.CANCELLED: "⊘",
+    TaskStatus.TIMEDOUT: "◔",
+    UNKNOWN: "?",
+})
 
 #: 256-color terminal codes close to PALETTE, for the CLI.
-ANSI: dict[str, int] = {
-    "PENDING": 227, "RUNNING": 25, "COMPLETED": 36, "FAILED": 166,
-    "STOPPED": 175, "CANCELLED": 74, "TIMEDOUT": 214, "UNKNOWN": 247,
-}
+ANSI: StatusTable[int] = StatusTable({
+    TaskStatus.PENDING: 227, TaskStatus.RUNNING: 25, TaskStatus.COMPLETED: 36,
+    TaskStatus.FAILED: 166, TaskStatus.STOPPED: 175, TaskStatus.CANCELLED: 74,
+    TaskStatus.TIMEDOUT: 214, UNKNOWN: 247,
+})
 
 _BY_NAME = {member.name: member for member in TaskStatus}
 _BY_VALUE = {member.value: member for member in TaskStatus}

@@ -47,7 +47,7 @@ def picker_row(key: int, experiment: Experiment, activity: float) -> dict[str, A
         "span": f"{visible(str(runs[-1]))} … {visible(str(runs[0]))}" if runs else "",
         "pages": len(experiment.pages),
         "problems": len(experiment.problems),
-        "statuses": [[s.name, SYMBOL[s.name], counts[s.name]] for s in ALL_STATUSES
+        "statuses": [[s.name, SYMBOL[s], counts[s.name]] for s in ALL_STATUSES
                      if counts.get(s.name)],
         "activity": activity,
     }
@@ -173,9 +173,9 @@ class ExperimentList(JSComponent):
                       white-space: nowrap; }
     .lute-picker tr:hover td { background: rgba(127, 127, 127, 0.08); }
     .lute-picker .name a { font-weight: 600; }
-    .lute-picker .when.recent { color: #009E73; font-weight: 600; }
+    .lute-picker .when.recent { color: var(--st-COMPLETED); font-weight: 600; }
     .lute-picker .num { text-align: right; opacity: 0.8; }
-    .lute-picker .num.bad { color: #D55E00; opacity: 1; }
+    .lute-picker .num.bad { color: var(--st-FAILED); opacity: 1; }
     .lute-picker .statuses { white-space: normal; }
     .lute-picker .st { margin: 1px 4px 1px 0; font-size: 0.8em; }
     """]

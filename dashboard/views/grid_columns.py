@@ -88,7 +88,7 @@ def cell_values(row: TaskRun | None) -> dict[str, Any]:
         return {"status": "", "color": EMPTY_COLOR, "time": "", "summary": ""}
     name = row.status.name
     # Every cell's text goes to every browser: the hover gets the first line, short.
-    return {"status": name, "color": PALETTE[name], "time": row.timestamp[:19],
+    return {"status": name, "color": PALETTE[row.status], "time": row.timestamp[:19],
             "summary": visible(first_line(row.summary, HOVER_SUMMARY))}
 
 
@@ -116,6 +116,7 @@ def symbols_in_view(columns: Columns, width: int, start: float, end: float) -> C
     """The symbols of the cells between ``start`` and ``end``: what SYMBOLS_JS computes later."""
     low, high = max(0, math.ceil(start - 0.5)), math.floor(end + 0.5)
     picked: Columns = {"task": [], "y": [], "symbol": [], "color": []}
+    symbol_of, text_on = SYMBOL.by_name(), TEXT_ON.by_name()  # the columns hold names
     if width == 0 or high - low > MAX_SYMBOL_ROWS:
         return picked
     for index in range(low * width, min(len(columns["task"]), high * width)):
@@ -123,8 +124,8 @@ def symbols_in_view(columns: Columns, width: int, start: float, end: float) -> C
         if status:
             picked["task"].append(columns["task"][index])
             picked["y"].append(int(columns["y"][index]))
-            picked["symbol"].append(SYMBOL[status])
-            picked["color"].append(TEXT_ON[status])
+            picked["symbol"].append(symbol_of[status])
+            picked["color"].append(text_on[status])
     return picked
 
 

@@ -153,7 +153,7 @@ _FEED_CSS = status_css() + """
         overflow-y: auto; }
 .feed li { padding: 2px 0; border-bottom: 1px solid rgba(127,127,127,.15); }
 .feed time { font-family: ui-monospace, monospace; opacity: .7; margin-right: 4px; }
-.feed .was, .feed .msg { opacity: .7; } .feed .late { color: #D55E00; }
+.feed .was, .feed .msg { opacity: .7; } .feed .late { color: var(--st-FAILED); }
 .feed-empty { opacity: .7; font-size: 13px; }
 """
 

@@ -31,7 +31,7 @@ TEXT_WIDTH = 220
 #: A status cell: the palette's color, the status's glyph and name, or nothing where the
 #: Task never ran.  Only our enum's names become markup: any other value shows nothing.
 STATUS_FORMAT = JSCode("""(() => {
-  const symbols = """ + json.dumps(SYMBOL) + """;
+  const symbols = """ + json.dumps(SYMBOL.by_name()) + """;
   return (cell) => {
     const value = cell.getValue();
     if (!Object.prototype.hasOwnProperty.call(symbols, value)) return "";

@@ -167,7 +167,7 @@ class StatusGrid(pn.viewable.Viewer):
         Bokeh's own tooltip rows never wrap, so a 300-character Task name ran off the
         screen: the rows are a template whose values wrap at HOVER_WIDTH.
         """
-        status = CustomJSHover(args={"symbol_of": SYMBOL}, code=STATUS_HOVER_JS)
+        status = CustomJSHover(args={"symbol_of": SYMBOL.by_name()}, code=STATUS_HOVER_JS)
         label = Styles(color="#26aae1", text_align="right", white_space="nowrap")
         value = Styles(white_space="normal", overflow_wrap="anywhere", max_width=HOVER_WIDTH)
         parts: list[Any] = []
@@ -184,8 +184,8 @@ class StatusGrid(pn.viewable.Viewer):
         """Refill the symbols in the browser whenever the view, the Tasks or the cells change."""
         callback = CustomJS(
             args={"source": self._source, "symbols": self._symbols, "x_range": fig.x_range,
-                  "y_range": fig.y_range, "max_rows": MAX_SYMBOL_ROWS, "symbol_of": SYMBOL,
-                  "text_on": TEXT_ON},
+                  "y_range": fig.y_range, "max_rows": MAX_SYMBOL_ROWS,
+                  "symbol_of": SYMBOL.by_name(), "text_on": TEXT_ON.by_name()},
             code=SYMBOLS_JS)
         fig.y_range.js_on_change("start", callback)
         fig.y_range.js_on_change("end", callback)

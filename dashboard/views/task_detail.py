@@ -117,7 +117,7 @@ class TaskDetail(pn.viewable.Viewer):
             timeout = self.experiment.timeout_of(row)
             late = row in self.experiment.overdue()
             clock = Elapsed(since=started_at(row), server_now=time.time())
-            warning = (f"<b style='color:#D55E00'>stalled? running longer than its "
+            warning = (f"<b style='color: var(--st-FAILED)'>stalled? running longer than its "
                        f"task_timeout ({timeout:g} s), after which LUTE ends a Task: it may "
                        "hang (e.g. paused at its start) or its end was not reported</b>"
                        if late else "")

@@ -36,7 +36,7 @@ TITLES = {"time": "time (UTC)", "summary": "summary (first line)", "payload": "p
 #: Status names are our enum's (never a stored string), so this template may emit
 #: markup; the glyph keeps the status readable without color.
 _STATUS_TEMPLATE = (
-    "<% var s = " + repr(SYMBOL).replace("'", '"') + "; %>"
+    "<% var s = " + repr(SYMBOL.by_name()).replace("'", '"') + "; %>"
     '<span class="st st-<%= value %>"><%= s[value] %> <%= value %></span>'
 )
 #: Tabulator's "plaintext" formatter escapes: stored text that is shown whole uses it.

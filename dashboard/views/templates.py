@@ -76,9 +76,12 @@ def status_css() -> str:
     shows a badge must carry this CSS in its own ``stylesheets``.
     """
     rules = [
-        f".st-{name} {{ background: {PALETTE[name]}; color: {TEXT_ON[name]}; }}"
-        for name in PALETTE
+        f".st-{status.name} {{ background: {fill}; color: {TEXT_ON[status]}; }}"
+        for status, fill in PALETTE.items()
     ]
+    # The fills as variables too, for text in a status's color: ``var(--st-FAILED)``.
+    rules.append(":host, :root { " + " ".join(
+        f"--st-{status.name}: {fill};" for status, fill in PALETTE.items()) + " }")
     rules.append(".st { display: inline-block; padding: 1px 8px; border-radius: 10px; "
                  "font-weight: 600; font-size: 0.85em; white-space: nowrap; }")
     return "\n".join(rules)
@@ -95,7 +98,7 @@ def badge(status: AnyStatus, count: int | None = None) -> Markup:
     Templates call it too (``{{ badge(row.status) }}``).
     """
     name = status.name
-    return _BADGE(name=name, title=getattr(status, "raw", "") or name, symbol=SYMBOL[name],
+    return _BADGE(name=name, title=getattr(status, "raw", "") or name, symbol=SYMBOL[status],
                   count=count)
 
 

@@ -75,7 +75,7 @@ def timeline_columns(timings: list[Timing], now: datetime) -> dict[str, list[Any
         columns["started"].append(_ms(timing.started))
         columns["ended"].append(_ms(running_until))
         columns["end"].append(_ms(timing.ended))
-        columns["color"].append(PALETTE.get(timing.status.name, "#999999"))
+        columns["color"].append(PALETTE[timing.status])
         columns["status"].append(timing.status.name)
         columns["duration"].append(seconds_text(timing.duration))
         columns["times"].append(f"{_clock(timing.queued)} → {_clock(timing.started)} → "

@@ -170,11 +170,11 @@ def test_every_status_has_its_palette_color_in_grid_and_legend(
         assert set(shown.values()) == {status.name for status in TaskStatus}
         for cell in cells:
             if cell["status"]:
-                assert cell["color"] == PALETTE[cell["status"]], cell
+                assert cell["color"] == PALETTE.by_name()[cell["status"]], cell
         for status in ALL_STATUSES:
             badge = page.locator(f".st-{status.name}").first
             expect(badge).to_contain_text(status.name)
-            expect(badge).to_have_css("background-color", _rgb(PALETTE[status.name]))
+            expect(badge).to_have_css("background-color", _rgb(PALETTE[status]))
 
 
 def test_clicking_a_grid_cell_opens_its_task_and_puts_it_in_the_url(

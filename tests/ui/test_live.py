@@ -35,7 +35,7 @@ def _writable_copy(example_copy, name: str) -> Path:
 
 def _cell_turns(page: Page, task: str, run: str, status: str) -> None:
     page.wait_for_function(f"([t, r, c]) => ({CELL_COLOR_JS})([t, r]) === c",
-                           arg=[task, run, PALETTE[status]], timeout=15_000)
+                           arg=[task, run, PALETTE.by_name()[status]], timeout=15_000)
 
 
 def test_two_sessions_follow_journal_events_rows_and_new_pages(browser: Browser, serve,

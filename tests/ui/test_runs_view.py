@@ -262,7 +262,7 @@ def test_status_cells_have_the_palette_colors_and_open_the_tasks_detail(
         open_runs(page, url, name=MFX)
         for status in TaskStatus:
             badge = page.locator(f".tabulator-cell .st-{status.name}").first
-            expect(badge).to_have_css("background-color", _rgb(PALETTE[status.name]))
+            expect(badge).to_have_css("background-color", _rgb(PALETTE[status]))
         failed = page.locator(".tabulator-cell .st-FAILED")
         expect(failed).to_have_count(1)
         expect(failed).to_have_text("✘ FAILED")

@@ -110,10 +110,10 @@ def test_every_status_has_its_palette_color(page: Page, serve_grid, example: Exp
     url, _ = serve_grid(example)
     cells = open_grid(page, url)
     shown = {cell["status"] for cell in cells if cell["status"]}
-    assert shown == {name for name in PALETTE if name != "UNKNOWN"}
+    assert shown == {status.name for status in TaskStatus}
     for cell in cells:
         if cell["status"]:
-            assert cell["color"] == PALETTE[cell["status"]], cell
+            assert cell["color"] == PALETTE.by_name()[cell["status"]], cell
     expected = {(task, str(run)): row.status.name for (task, run), row in example.latest.items()}
     assert {(c["task"], c["run"]): c["status"] for c in cells if c["status"]} == expected
 
@@ -124,7 +124,7 @@ def test_legend_shows_each_status_color_and_count(page: Page, serve_grid, exampl
     for status in ALL_STATUSES:
         badge = page.locator(f".st-{status.name}")
         expect(badge).to_contain_text(f"{status.name} {example.counts[status.name]}")
-        expect(badge).to_have_css("background-color", _rgb(PALETTE[status.name]))
+        expect(badge).to_have_css("background-color", _rgb(PALETTE[status]))
 
 
 def test_clicking_a_cell_opens_that_task_and_run(page: Page, serve_grid, example: Experiment):
@@ -149,8 +149,8 @@ def test_new_execution_turns_its_cell_color_without_reload(page: Page, serve_gri
     page.wait_for_function(f"""() => {{
       const cells = ({CELLS_JS})();
       const color = (task, run) => cells.find(c => c.task == task && c.run == run)?.color;
-      return color('TestBinary', '38') == '{PALETTE["RUNNING"]}'
-          && color('Test', '37') == '{PALETTE["FAILED"]}';
+      return color('TestBinary', '38') == '{PALETTE[TaskStatus.RUNNING]}'
+          && color('Test', '37') == '{PALETTE[TaskStatus.FAILED]}';
     }}""")
     start, end = page.evaluate(Y_RANGE_JS)
     newest = max(c["y"] for c in page.evaluate(CELLS_JS))

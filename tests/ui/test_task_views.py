@@ -152,8 +152,8 @@ def test_status_cells_have_the_palette_color(serve, page: Page) -> None:
     served.open(page)
     failed = page.locator(".tabulator-cell[tabulator-field=status] .st-FAILED").first
     done = page.locator(".tabulator-cell[tabulator-field=status] .st-COMPLETED").first
-    expect(failed).to_have_css("background-color", _rgb(PALETTE["FAILED"]))
-    expect(done).to_have_css("background-color", _rgb(PALETTE["COMPLETED"]))
+    expect(failed).to_have_css("background-color", _rgb(PALETTE[TaskStatus.FAILED]))
+    expect(done).to_have_css("background-color", _rgb(PALETTE[TaskStatus.COMPLETED]))
 
 
 def _rgb(hex_color: str) -> str:

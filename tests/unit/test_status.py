@@ -9,6 +9,7 @@ import pytest
 
 from lute_model.status import (
     ALL_STATUSES,
+    ANSI,
     PALETTE,
     SYMBOL,
     TEXT_ON,
@@ -120,11 +121,21 @@ def test_unknown_marker_is_the_last_status_of_the_legend():
 
 
 def test_palette_has_eight_distinct_colors_one_per_status_and_unknown():
-    assert set(PALETTE) == {s.name for s in ALL_STATUSES}
+    assert set(PALETTE) == set(ALL_STATUSES)
     assert len(PALETTE) == 8
     assert len({color.lower() for color in PALETTE.values()}) == 8
-    assert set(TEXT_ON) == set(PALETTE) == set(SYMBOL)
+    assert set(TEXT_ON) == set(PALETTE) == set(SYMBOL) == set(ANSI)
     assert len(set(SYMBOL.values())) == 8
+
+
+def test_every_unknown_status_takes_unknowns_color_and_symbol():
+    odd = parse_status("EXPLODED")
+    assert odd != UNKNOWN
+    assert (PALETTE[odd], TEXT_ON[odd], SYMBOL[odd], ANSI[odd]) == (
+        PALETTE[UNKNOWN], TEXT_ON[UNKNOWN], SYMBOL[UNKNOWN], ANSI[UNKNOWN])
+    assert PALETTE.by_name()["FAILED"] == PALETTE[TaskStatus.FAILED]
+    with pytest.raises(KeyError):
+        PALETTE["FAILED"]  # keyed by status: a name is no key
 
 
 # --- color-vision-deficiency simulation -------------------------------------------------------
@@ -171,7 +182,8 @@ def _simulate(matrix, hex_color: str) -> tuple[float, float, float]:
 
 
 def _closest_pair(matrix, names) -> tuple[float, str, str]:
-    labs = {name: _simulate(matrix, PALETTE[name]) for name in names}
+    colors = PALETTE.by_name()
+    labs = {name: _simulate(matrix, colors[name]) for name in names}
     return min(
         (sum((p - q) ** 2 for p, q in zip(labs[a], labs[b], strict=True)) ** 0.5, a, b)
         for a, b in itertools.combinations(names, 2)
@@ -207,5 +219,5 @@ def test_task_statuses_stay_distinguishable_under_color_blindness(vision):
 @pytest.mark.parametrize("vision", ["normal", *MACHADO])
 def test_unknown_stays_distinguishable_from_every_status_under_color_blindness(vision):
     matrix = IDENTITY if vision == "normal" else MACHADO[vision]
-    distance, a, b = _closest_pair(matrix, list(PALETTE))
+    distance, a, b = _closest_pair(matrix, list(PALETTE.by_name()))
     assert distance > MIN_DELTA_E, f"{a} and {b} are only ΔE {distance:.1f} apart ({vision})"
