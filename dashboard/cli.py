@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from dashboard.registry import ServeConfig
-from dashboard.views.markup import visible
+from dashboard.views.templates import visible
 from lute_model.discovery import discover
 from lute_model.experiment import Experiment
 from lute_model.snapshot import inspect_json

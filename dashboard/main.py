@@ -19,7 +19,7 @@ from dashboard.registry import Registry, ServeConfig, configure, get_registry
 from dashboard.session import SessionState, subscribe
 from dashboard.views.experiment_picker import ExperimentPicker
 from dashboard.views.experiment_view import ExperimentView
-from dashboard.views.markup import esc
+from dashboard.views.templates import HtmlTemplate
 from dashboard.views.url_state import bind_url
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -73,17 +73,21 @@ _EMPTY_CSS = """
 """
 
 
+_EMPTY = HtmlTemplate(
+    "<div class='lute-empty'><h2>No LUTE results here yet</h2><p>The dashboard looked in "
+    "{% for path in paths %}{% if not loop.first %}, {% endif %}<code>{{ path }}</code>"
+    "{% else %}(none given){% endfor %} for LUTE's result files: a <code>lute.db</code> "
+    "(usually in <code>work_dir/</code>) and a <code>stats/summary/</code> folder of summary "
+    "pages. It found none.</p><ul>{% for p in problems %}<li><code>{{ p.path }}</code>: "
+    "{{ p.message }}</li>{% endfor %}</ul><p>Point it at an experiment folder, or a folder "
+    "of experiment folders: <code>lute-dashboard serve /sdf/data/lcls/ds/mfx/mfxp1001123"
+    "</code>.</p></div>")
+
+
 def _empty_page(registry: Registry) -> pn.viewable.Viewable:
-    paths = ", ".join(f"<code>{esc(p)}</code>" for p in registry.config.paths) or "(none given)"
-    problems = "".join(f"<li><code>{esc(p.path)}</code>: {esc(p.message)}</li>"
-                       for p in registry.problems)
+    """What a page says when no experiment was found: where it looked, and what it met."""
     return pn.pane.HTML(
-        f"<div class='lute-empty'><h2>No LUTE results here yet</h2>"
-        f"<p>The dashboard looked in {paths} for LUTE's result files: a <code>lute.db</code> "
-        f"(usually in <code>work_dir/</code>) and a <code>stats/summary/</code> folder of "
-        f"summary pages. It found none.</p><ul>{problems}</ul>"
-        f"<p>Point it at an experiment folder, or a folder of experiment folders: "
-        f"<code>lute-dashboard serve /sdf/data/lcls/ds/mfx/mfxp1001123</code>.</p></div>",
+        str(_EMPTY(paths=registry.config.paths, problems=registry.problems)),
         sizing_mode="stretch_width", disable_math=True, stylesheets=[_EMPTY_CSS])
 
 

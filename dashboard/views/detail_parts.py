@@ -1,8 +1,9 @@
 """The building blocks of the Task detail: its CSS, key | value tables, sections.
 
 Shared by the parts of the detail (``task_detail``, ``execution_details``) so
-that every section looks alike and every value from disk goes through
-:func:`markup.esc` on its way into a table.
+that every section looks alike.  Every value from disk reaches the page
+through a template (:mod:`dashboard.views.templates`): :func:`html` escapes
+whatever is not already markup.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import panel as pn
+from markupsafe import Markup
 
-from dashboard.views.markup import esc, status_css
+from dashboard.views.templates import PARAGRAPH, HtmlTemplate, for_pane, status_css
 
 DETAIL_CSS = """
 .kv { border-collapse: collapse; font-size: 13px; margin: 2px 0 6px 0; }
@@ -30,20 +32,30 @@ ul.links { margin: 2px 0; padding-left: 18px; }
 """
 
 
-def kv_table(pairs: list[tuple[str, Any]], mono: bool = False) -> str:
+_KV_TABLE = HtmlTemplate(
+    '<table class="kv">{% for key, value in pairs %}<tr><th>{{ key }}</th>'
+    '<td{% if mono %} class="mono"{% endif %}>{{ value }}</td></tr>{% endfor %}</table>')
+_SECTION_TITLE = HtmlTemplate("<h4 style='margin:10px 0 2px 0'>{{ title }}</h4>")
+
+
+def kv_table(pairs: list[tuple[str, Any]], mono: bool = False) -> Markup:
     """A key | value table; both sides escaped."""
-    cls = ' class="mono"' if mono else ""
-    rows = "".join(f"<tr><th>{esc(k)}</th><td{cls}>{esc(v)}</td></tr>" for k, v in pairs)
-    return f'<table class="kv">{rows}</table>'
+    return _KV_TABLE(pairs=pairs, mono=mono)
 
 
-def html(text: str, **params: Any) -> pn.pane.HTML:
-    """Markup we built from escaped parts, with the badge and detail CSS in its shadow root."""
+def html(content: Any, **params: Any) -> pn.pane.HTML:
+    """A pane of markup (a template's), or of text (escaped), with the badge and detail CSS
+    in its shadow root."""
     params.setdefault("margin", (0, 10))
-    return pn.pane.HTML(text, stylesheets=[status_css(), DETAIL_CSS], **params)
+    return pn.pane.HTML(for_pane(content), stylesheets=[status_css(), DETAIL_CSS], **params)
+
+
+def paragraph(kind: str, text: str, **params: Any) -> pn.pane.HTML:
+    """A pane of one paragraph of text: ``muted`` for an absence, ``note`` for a warning."""
+    return html(PARAGRAPH(kind=kind, text=text), **params)
 
 
 def section(title: str, *objects: Any) -> pn.Column:
-    return pn.Column(pn.pane.HTML(f"<h4 style='margin:10px 0 2px 0'>{esc(title)}</h4>",
-                                  margin=(0, 10)),
+    """A titled part of the detail; every part looks alike."""
+    return pn.Column(pn.pane.HTML(str(_SECTION_TITLE(title=title)), margin=(0, 10)),
                      *objects, sizing_mode="stretch_width")

@@ -15,8 +15,8 @@ from typing import Any
 
 import panel as pn
 
-from dashboard.views.detail_parts import html, kv_table, section
-from dashboard.views.markup import esc
+from dashboard.views.detail_parts import html, kv_table, paragraph, section
+from dashboard.views.templates import PARAGRAPH
 from lute_model.experiment import Experiment
 from lute_model.results import ExecutionDetails, TaskRun
 
@@ -91,7 +91,7 @@ class ExecutionDetailView:
         try:
             details = await asyncio.to_thread(self._experiment.details, self.row)
         except Exception as err:  # an unreadable database: say so, the rest stays
-            note = html(f'<p class="note">Could not read them from lute.db: {esc(err)}</p>')
+            note = paragraph("note", f"Could not read them from lute.db: {err}")
             self._parameters.objects, self._environment.objects = [note], [note.clone()]
         else:
             self._show(details)
@@ -104,10 +104,10 @@ class ExecutionDetailView:
         self._parameters.objects = [pn.pane.JSON(
             _json_safe(tree), depth=1, name="parameters", sizing_mode="stretch_width",
             margin=(0, 10), styles={"overflow-x": "auto"})] if tree else [
-            html('<p class="muted">(none stored)</p>')]
+            paragraph("muted", "(none stored)")]
         env = kv_table(sorted(details.environment.items()), mono=True)
         if not details.environment:
-            env = '<p class="muted">(no environment stored for this execution)</p>'
+            env = PARAGRAPH(kind="muted", text="(no environment stored for this execution)")
         pairs = [("poll interval", "–" if details.poll_interval is None
                   else f"{details.poll_interval} s"),
                  ("communicators", "; ".join(details.communicators) or "–")]

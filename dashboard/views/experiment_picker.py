@@ -26,7 +26,7 @@ from panel.custom import JSComponent
 
 from dashboard.registry import Registry
 from dashboard.session import SessionState, subscribe
-from dashboard.views.markup import status_css, visible
+from dashboard.views.templates import status_css, visible
 from dashboard.views.url_state import URL_ERRORS
 from lute_model.experiment import Experiment
 from lute_model.status import ALL_STATUSES, SYMBOL

@@ -7,7 +7,7 @@ one experiment state they are built once and shared by every session (cached
 by the identity of ``experiment.change``); sessions copy them into their own
 bokeh models, because bokeh patches and streams those in place.
 
-Names go to the browser as they are shown (:func:`markup.visible`: a NUL or
+Names go to the browser as they are shown (:func:`templates.visible`: a NUL or
 a lone surrogate spelled out); the view maps a clicked cell back to the
 stored names by its position, never by its text.
 """
@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from dashboard.views.markup import visible
+from dashboard.views.templates import visible
 from lute_model.experiment import Experiment
 from lute_model.results import TaskRun
 from lute_model.status import PALETTE, SYMBOL, TEXT_ON

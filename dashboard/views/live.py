@@ -14,10 +14,11 @@ from typing import ClassVar
 
 import panel as pn
 import param
+from markupsafe import Markup
 from panel.custom import JSComponent
 
 from dashboard.session import SessionState, subscribe
-from dashboard.views.markup import Html, badge, status_css
+from dashboard.views.templates import HtmlTemplate, status_css
 from lute_model.experiment import Experiment
 from lute_model.results import TaskRun
 from lute_model.sources.journal import parse_time
@@ -126,26 +127,30 @@ def shared_feed_html(experiment: Experiment) -> str:
         return cached[1]
 
 
-def feed_html(recent: list, overdue: list[TaskRun]) -> Html:
+_FEED = HtmlTemplate(
+    "{% for row, before, late, message in items %}{% if loop.first %}<ul class='feed'>{% endif %}"
+    "<li><time>{{ row.timestamp[11:19] }}</time> run {{ row.run }} · {{ row.task }} "
+    "{{ badge(row.status) }}{% if before %} <span class='was'>(was {{ before.name }})</span>"
+    "{% endif %}{% if late %} <b class='late'>overdue</b>{% endif %}"
+    "{% if message %} <span class='msg'>{{ message }}</span>{% endif %}</li>"
+    "{% if loop.last %}</ul>{% endif %}{% else %}<div class='feed-empty'>No status changes "
+    "yet. New ones appear here as Tasks start, run and end.</div>{% endfor %}")
+_ALERT = HtmlTemplate("{{ row.status.name }}: {{ row.task }}, run {{ row.run }}")
+
+
+def feed_html(recent: list, overdue: list[TaskRun]) -> Markup:
     """The latest status changes, newest first, as safe HTML."""
-    if not recent:
-        return Html("<div class='feed-empty'>No status changes yet. New ones appear here as "
-                    "Tasks start, run and end.</div>")
     late = {(r.task, r.run) for r in overdue}
-    items = []
-    for row, before in recent[:FEED_SHOWN]:
-        was = Html(" <span class='was'>(was {})</span>").format(before.name) if before else ""
-        flag = Html(" <b class='late'>overdue</b>") if (row.task, row.run) in late else ""
-        text = first_line(row.summary.split(";/", 1)[0], 110)  # report paths: in the detail
-        message = Html(" <span class='msg'>{}</span>").format(text) if text else ""
-        items.append(Html("<li><time>{}</time> run {} · {} {}{}{}{}</li>").format(
-            row.timestamp[11:19], row.run, row.task, badge(row.status), was, flag, message))
-    return Html("<ul class='feed'>{}</ul>").format(Html().join(items))
+    # the first line of a summary; its report paths are in the detail
+    items = [(row, before, (row.task, row.run) in late,
+              first_line(row.summary.split(";/", 1)[0], 110))
+             for row, before in recent[:FEED_SHOWN]]
+    return _FEED(items=items)
 
 
-def alert_text(row: TaskRun) -> Html:
+def alert_text(row: TaskRun) -> Markup:
     """A notification's message: the toast library renders it as HTML, so it is built as HTML."""
-    return Html("{}: {}, run {}").format(row.status.name, row.task, row.run)
+    return _ALERT(row=row)
 
 
 _FEED_CSS = status_css() + """

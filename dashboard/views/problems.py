@@ -4,28 +4,29 @@ from __future__ import annotations
 
 import panel as pn
 import param
+from markupsafe import Markup
 
 from dashboard.session import subscribe
-from dashboard.views.markup import esc
+from dashboard.views.templates import HtmlTemplate
 from lute_model.experiment import Experiment
 from lute_model.problems import Problem
 from lute_model.sources.lutedb import LAYOUT_NAMES
 
+_PROBLEMS = HtmlTemplate(
+    "{% if problems %}<p>{{ problems|length }} problem(s) found while reading. The rest of the "
+    "experiment is shown as usual.</p><table class='lute-problems'>{% for p in problems %}"
+    "<tr><td class='path'>{{ p.path }}</td><td>{{ p.message }}</td></tr>{% endfor %}</table>"
+    "{% else %}<p class='lute-muted'>No problems: every file was read as LUTE writes it.</p>"
+    "{% endif %}{% if layouts %}<table class='lute-layouts'>{% for path, names in layouts %}"
+    "<tr><td class='path'>{{ path }}</td><td>read as {{ names }}</td></tr>{% endfor %}</table>"
+    "{% endif %}")
 
-def problems_html(problems: list[Problem], layouts: dict[str, list[str]]) -> str:
+
+def problems_html(problems: list[Problem], layouts: dict[str, list[str]]) -> Markup:
     """The problems, and which of LUTE's layouts each database was read as."""
-    read_as = "".join(
-        f"<tr><td class='path'>{esc(path)}</td><td>read as "
-        f"{esc(' and '.join(LAYOUT_NAMES[n] for n in names) or 'no LUTE layout')}</td></tr>"
-        for path, names in sorted(layouts.items()))
-    databases = f"<table class='lute-layouts'>{read_as}</table>" if read_as else ""
-    if not problems:
-        return ("<p class='lute-muted'>No problems: every file was read as LUTE writes it.</p>"
-                + databases)
-    rows = "".join(f"<tr><td class='path'>{esc(p.path)}</td><td>{esc(p.message)}</td></tr>"
-                   for p in problems)
-    return (f"<p>{len(problems)} problem(s) found while reading. The rest of the experiment is "
-            f"shown as usual.</p><table class='lute-problems'>{rows}</table>{databases}")
+    read_as = [(path, " and ".join(LAYOUT_NAMES[n] for n in names) or "no LUTE layout")
+               for path, names in sorted(layouts.items())]
+    return _PROBLEMS(problems=problems, layouts=read_as)
 
 
 class ProblemsView(pn.viewable.Viewer):
@@ -42,7 +43,7 @@ class ProblemsView(pn.viewable.Viewer):
         subscribe(self.experiment, "layouts", self._update)
 
     def _html(self) -> str:
-        return problems_html(self.experiment.problems, self.experiment.layouts)
+        return str(problems_html(self.experiment.problems, self.experiment.layouts))
 
     def _update(self, _event: param.parameterized.Event) -> None:
         self._pane.object = self._html()

@@ -8,8 +8,11 @@ cookies or DOM.  ``dashboard.server`` serves the URL with a matching CSP.
 
 from __future__ import annotations
 
-import html
 from urllib.parse import quote, urlsplit
+
+from markupsafe import Markup
+
+from dashboard.views.templates import HtmlTemplate
 
 
 def report_url(prefix: str, experiment: str, display_name: str) -> str:
@@ -30,7 +33,13 @@ def _quote(part: str) -> str:
     return quote(part.encode("utf-8", "surrogateescape"), safe="")
 
 
-def report_iframe_html(url: str, title: str) -> str:
+_IFRAME = HtmlTemplate(
+    '<iframe src="{{ url }}" title="{{ title }}" sandbox="allow-scripts" '
+    'referrerpolicy="no-referrer" loading="lazy" '
+    'style="width: 100%; height: 100%; border: 0;"></iframe>')
+
+
+def report_iframe(url: str, title: str) -> Markup:
     """``<iframe>`` markup for one summary page: scripts yes, same origin never.
 
     Only relative and http(s) URLs are accepted: a ``javascript:`` or ``data:``
@@ -38,7 +47,9 @@ def report_iframe_html(url: str, title: str) -> str:
     """
     if urlsplit(url).scheme.lower() not in ("", "http", "https"):
         raise ValueError(f"not a report URL: {url!r}")
-    return (f'<iframe src="{html.escape(url, quote=True)}" '
-            f'title="{html.escape(title, quote=True)}" '
-            'sandbox="allow-scripts" referrerpolicy="no-referrer" loading="lazy" '
-            'style="width: 100%; height: 100%; border: 0;"></iframe>')
+    return _IFRAME(url=url, title=title)
+
+
+def report_iframe_html(url: str, title: str) -> str:
+    """The frame as a pane's ``object`` (a ``str``: see :mod:`dashboard.views.templates`)."""
+    return str(report_iframe(url, title))

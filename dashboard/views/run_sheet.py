@@ -5,7 +5,7 @@ scroll: each summary page of the run in its own sandboxed frame, in the
 order of their kinds (``{run}/powders``, ``{run}/CCstar``…), so that stepping
 to the next run puts the same page at the same place and the scroll
 position, which is kept (only the frames are replaced), still shows it.
-Frames are ``loading="lazy"`` (:func:`report_iframe_html`): a run of 30
+Frames are ``loading="lazy"`` (:func:`report_iframe`): a run of 30
 pages loads the few on screen, the rest as they are scrolled to.
 
 :class:`SummaryScreen` is what the Summary pages tab holds: the page browser
@@ -22,15 +22,25 @@ import panel as pn
 import param
 
 from dashboard.session import SessionState, subscribe
-from dashboard.views.markup import esc
-from dashboard.views.report_frame import report_iframe_html, report_url
+from dashboard.views.report_frame import report_iframe, report_url
 from dashboard.views.summary_browser import SummaryBrowser
+from dashboard.views.templates import NEW_TAB_LINK, HtmlTemplate
 from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.page_index import natural_key, page_index
 from lute_model.runs import run_key
 
 FRAME_HEIGHT = 620
 MODES = {"One page": "summary", "Run sheet": "sheet"}
+_TITLE = HtmlTemplate("{% if run is not none %}<b>Run {{ run }}</b> · {{ count }}"
+                      "{% else %}No summary pages in this experiment.{% endif %}")
+#: Each slot: a page's name, link and frame (None: an empty page), or why it has none.
+_PAGES = HtmlTemplate(
+    "{% for missing, name, link, frame in slots %}<div class='sheet-page'>{% if missing %}"
+    "<h4>&nbsp;</h4><div class='sheet-gap'>{{ missing }} Its place is kept, so pages stay "
+    "where they were while you step through runs.</div>{% else %}<h4>{{ name }} · {{ link }}"
+    "</h4>{% if frame %}{{ frame }}{% else %}<p class='sheet-note'>An empty page (0 bytes)."
+    "</p>{% endif %}{% endif %}</div>{% else %}<p class='sheet-note'>No summary pages for run "
+    "{{ run }}.</p>{% endfor %}")
 _CSS = f"""
 .sheet-page {{ margin: 0 0 18px 0; }}
 .sheet-page h4 {{ margin: 6px 0; font-size: 1.05em; overflow-wrap: anywhere; }}
@@ -124,8 +134,7 @@ class RunSheet(pn.viewable.Viewer):
             label = text if target is None else f"{text} ({target})"
             button.label = label if step < 0 else f"{label} ▶"
         count = f"{len(names)} summary page" + ("" if len(names) == 1 else "s")
-        self._title.object = (f"<b>Run {esc(run)}</b> · {count}"
-                              if run is not None else "No summary pages in this experiment.")
+        self._title.object = str(_TITLE(run=run, count=count))
         if self._shown == (run, names):
             return
         self._shown = (run, names)
@@ -134,24 +143,18 @@ class RunSheet(pn.viewable.Viewer):
         # Kinds the runs stepped through before keep their slot (an empty box of a
         # frame's height), so the page that was in view is in view again.
         self._slots = sorted({*own, *self._slots}, key=natural_key) if names else []
-        parts = []
+        slots = []
         for kind in self._slots:
             name = own.get(kind)
             if name is None:
-                missing = f"No {kind.replace('{run}', '…')} page for run {run}."
-                parts.append(f"<div class='sheet-page'><h4>&nbsp;</h4><div class='sheet-gap'>"
-                             f"{esc(missing)} Its place is kept, so pages stay where they "
-                             "were while you step through runs.</div></div>")
+                slots.append((f"No {kind.replace('{run}', '…')} page for run {run}.", "", "",
+                              None))
                 continue
-            page = self.experiment.pages[name]
             url = report_url(self.session.prefix, self.experiment.name, name)
-            link = (f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">'
-                    "open in new tab ↗</a>")
-            body = (f"<p class='sheet-note'>{esc('An empty page (0 bytes).')}</p>" if page.empty
-                    else report_iframe_html(url, f"Summary page {name}"))
-            parts.append(f"<div class='sheet-page'><h4>{esc(name)} · {link}</h4>{body}</div>")
-        self._pages.object = "".join(parts) or (
-            f"<p class='sheet-note'>No summary pages for run {esc(run)}.</p>")
+            frame = (None if self.experiment.pages[name].empty
+                     else report_iframe(url, f"Summary page {name}"))
+            slots.append(("", name, NEW_TAB_LINK(url=url, text="open in new tab ↗"), frame))
+        self._pages.object = str(_PAGES(slots=slots, run=run))
 
     def apply_change(self, change: ExperimentChange | None) -> None:
         """New or removed pages of the shown run: drawn again (only then)."""

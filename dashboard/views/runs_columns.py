@@ -5,7 +5,7 @@ cell on the server, seconds for 10,000 runs), by JavaScript functions Tabulator
 compiles once per column: Bokeh's ``HTMLTemplateFormatter`` compiles its
 template again for every cell and copies the whole row into each call, which
 for 60 columns made the first screen seconds slower.  Every string from disk
-reaches the page escaped: titles through :class:`markup.Html` (Tabulator puts a
+reaches the page escaped: titles through a template (Tabulator puts a
 title in as HTML), text cells through Tabulator's ``plaintext`` formatter, run
 labels as a text node.
 """
@@ -16,9 +16,10 @@ import json
 import re
 from typing import Any
 
+from markupsafe import Markup
 from panel.io.model import JSCode
 
-from dashboard.views.markup import Html, visible
+from dashboard.views.templates import HtmlTemplate, visible
 from lute_model.run_table import LABEL, NUMBER, RUN, STATUS, RunColumn, link_of
 from lute_model.status import SYMBOL
 
@@ -76,15 +77,18 @@ TABLE_CSS = """
 """
 
 
-def column_title(column: RunColumn) -> Html:
+_TITLE = HtmlTemplate(
+    '<span class="rt-task">{% for piece in pieces %}{% if not loop.first %}<wbr>{% endif %}'
+    '{{ piece }}{% endfor %}</span><br><span>{{ value or "status" }}</span>')
+
+
+def column_title(column: RunColumn) -> Markup:
     """A header: the Task (muted) over the value, or over "status"; both escaped.
 
     A Task name may break before each capital (``Find·Peaks·Py·Algos``): CamelCase has no
     spaces, and cut anywhere it reads badly in a narrow column.
     """
-    task = Html("<wbr>").join(_CAMEL.findall(column.task))
-    return Html('<span class="rt-task">{}</span><br><span>{}</span>').format(
-        task, column.value or "status")
+    return _TITLE(pieces=_CAMEL.findall(column.task), value=column.value)
 
 
 def table_config(columns: tuple[RunColumn, ...]) -> dict[str, Any]:
@@ -117,19 +121,17 @@ def column_options(columns: tuple[RunColumn, ...]) -> dict[str, str]:
     return {visible(column.title): link_of([column]) for column in columns}
 
 
-def filter_note(filters: list[tuple[str, float | None, float | None]]) -> Html:
+_FILTERS = HtmlTemplate(
+    "{% for title, low, high in filters %}{% if loop.first %}<b>Filtered:</b> {% else %}; "
+    "{% endif %}"
+    "{% if low is not none and high is not none %}{{ number(low) }} ≤ {{ title }} ≤ "
+    "{{ number(high) }}{% elif low is not none %}{{ title }} ≥ {{ number(low) }}"
+    "{% else %}{{ title }} ≤ {{ number(high) }}{% endif %}{% endfor %}")
+
+
+def filter_note(filters: list[tuple[str, float | None, float | None]]) -> Markup:
     """The active range filters in words, e.g. ``FindPeaksPyAlgos · Fractional hit rate ≥ 0.2``."""
-    parts = []
-    for title, low, high in filters:
-        if low is not None and high is not None:
-            parts.append(Html("{} ≤ {} ≤ {}").format(_number(low), title, _number(high)))
-        elif low is not None:
-            parts.append(Html("{} ≥ {}").format(title, _number(low)))
-        else:
-            parts.append(Html("{} ≤ {}").format(title, _number(high)))
-    if not parts:
-        return Html("")
-    return Html("<b>Filtered:</b> ") + Html("; ").join(parts)
+    return _FILTERS(filters=filters, number=_number)
 
 
 def _number(value: float | None) -> str:

@@ -23,7 +23,6 @@ import panel as pn
 import param
 
 from dashboard.session import SessionState, subscribe
-from dashboard.views.markup import legend, status_css, visible
 from dashboard.views.runs_columns import (
     RUN_TITLE,
     TABLE_CONFIGURATION,
@@ -33,6 +32,7 @@ from dashboard.views.runs_columns import (
     table_config,
 )
 from dashboard.views.task_table import _cell
+from dashboard.views.templates import legend, status_css, visible
 from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.run_table import (
     LABEL,
@@ -253,9 +253,9 @@ class RunsView(pn.viewable.Viewer):
     def _ranges_changed(self, *_events: Any) -> None:
         columns = {RUN: RUN_TITLE} | ({} if self._shown is None else
                                      {c.key: c.title for c in self._shown.columns})
-        self._filters.object = filter_note(
+        self._filters.object = str(filter_note(
             [(columns[key], low, high) for key, (low, high) in self.ranges.items()
-             if key in columns])
+             if key in columns]))
         self._clear.visible = bool(self.ranges)
         self._filter_column()
         self._show_count()

@@ -61,7 +61,7 @@ from dashboard.views.grid_columns import (
     shown_name,
     symbols_in_view,
 )
-from dashboard.views.markup import Html, legend, status_css
+from dashboard.views.templates import HtmlTemplate, legend, status_css
 from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.status import SYMBOL, TEXT_ON
 
@@ -80,6 +80,10 @@ FIRST_RUNS = 200
 
 #: The hover's status line: glyph and name, or that the Task never ran (text, never HTML).
 STATUS_HOVER_JS = "return value ? `${symbol_of[value]} ${value}` : 'never ran';"
+_LEGEND = HtmlTemplate(
+    '<div>{{ legend }}</div><div style="opacity: 0.7; font-size: 0.85em; margin-top: 4px">'
+    "{{ runs }} runs × {{ tasks }} Tasks, newest at the top. Scroll over the grid for older "
+    "runs; click a cell to open that Task.</div>")
 
 
 class StatusGrid(pn.viewable.Viewer):
@@ -304,10 +308,8 @@ class StatusGrid(pn.viewable.Viewer):
 
     def _legend_html(self) -> str:
         """The status counts, and how to use the grid, as safe HTML."""
-        return str(Html('<div>{}</div><div style="opacity: 0.7; font-size: 0.85em; '
-                        'margin-top: 4px">{} runs × {} Tasks, newest at the top. Scroll over '
-                        "the grid for older runs; click a cell to open that Task.</div>").format(
-            legend(self.experiment.counts), len(self._runs), len(self._tasks)))
+        return str(_LEGEND(legend=legend(self.experiment.counts), runs=len(self._runs),
+                           tasks=len(self._tasks)))
 
     def _on_tap(self, _attr: str, _old: list[int], new: list[int]) -> None:
         """A clicked cell opens its Task's detail for that run; empty cells open nothing.

@@ -31,8 +31,8 @@ import param
 
 from dashboard.session import SessionState, subscribe
 from dashboard.views.listbox import NO_CHOICE, Listbox, NavigationKeys
-from dashboard.views.markup import esc
 from dashboard.views.report_frame import report_iframe_html, report_url
+from dashboard.views.templates import NEW_TAB_LINK, HtmlTemplate
 from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.page_index import PageIndex, page_index
 from lute_model.sizes import size_text
@@ -49,6 +49,12 @@ DELETED_TEXT = ("This page was deleted from disk while it was open; the frame sh
 CHOOSE_TEXT = "Choose a tab and a page on the left."
 
 NESTING = " › "
+_HEADER = HtmlTemplate(
+    "{% if not name %}<div class='lb-title lb-muted'>{{ choose }}</div>{% else %}"
+    "<div class='lb-title'>{% if rest %}<span class='lb-tab'>{{ tab }}</span>{{ nesting }}"
+    "{{ rest }}{% else %}{{ name }}{% endif %}</div><div class='lb-facts'>{{ facts }}</div>"
+    "{% endif %}")
+_NOTES = HtmlTemplate("{% for note in notes %}<div class='lb-note'>{{ note }}</div>{% endfor %}")
 
 
 def page_label(page: SummaryPage, orphan: bool) -> str:
@@ -249,8 +255,8 @@ class SummaryBrowser(pn.viewable.Viewer):
         self._render_navigation()
 
         url = report_url(self.session.prefix, self.experiment.name, name) if name else ""
-        self._link.object = (f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">'
-                             "open in new tab ↗</a>") if page is not None else ""
+        self._link.object = (str(NEW_TAB_LINK(url=url, text="open in new tab ↗"))
+                             if page is not None else "")
         if page is None and self._deleted:
             return  # keep showing what was loaded; the note says it is gone
         if page is None or page.empty:
@@ -265,10 +271,8 @@ class SummaryBrowser(pn.viewable.Viewer):
 
     def _header_html(self, name: str, page: SummaryPage | None) -> str:
         if not name:
-            return f"<div class='lb-title lb-muted'>{esc(CHOOSE_TEXT)}</div>"
+            return str(_HEADER(name=name, choose=CHOOSE_TEXT))
         tab, _, rest = name.partition("/")
-        title = (f"<span class='lb-tab'>{esc(tab)}</span>{esc(NESTING)}"
-                 f"{esc(NESTING.join(rest.split('/')))}" if rest else esc(name))
         facts = []
         if page is not None:
             facts.append(size_text(page.size, exact=False))
@@ -276,8 +280,9 @@ class SummaryBrowser(pn.viewable.Viewer):
         tasks = sorted({str(cell[0]) for cell in self.experiment.page_refs.get(name, [])})
         if tasks:
             facts.append("by " + ", ".join(tasks))
-        return (f"<div class='lb-title'>{title}</div>"
-                f"<div class='lb-facts'>{esc(' · '.join(facts))}</div>")
+        return str(_HEADER(name=name, tab=tab, nesting=NESTING,
+                           rest=NESTING.join(rest.split("/")) if rest else "",
+                           facts=" · ".join(facts)))
 
     def _render_notes(self, name: str, page: SummaryPage | None) -> None:
         notes = []
@@ -287,7 +292,7 @@ class SummaryBrowser(pn.viewable.Viewer):
             notes.append(EMPTY_TEXT)
         if page is not None and not self.experiment.page_refs.get(name):
             notes.append(ORPHAN_TEXT)
-        self._notice.object = "".join(f"<div class='lb-note'>{esc(n)}</div>" for n in notes)
+        self._notice.object = str(_NOTES(notes=notes))
         self._notice.visible = bool(notes)
 
     def _render_navigation(self) -> None:

@@ -2,8 +2,9 @@
 
 Opened by a click in the grid or the table (``session.task`` + ``session.run``).
 Everything shown here was written by analysis code, so every string goes
-through :func:`markup.esc` or a pane that escapes (``Str``, ``JSON``); the only
-markup we emit ourselves is structure and status badges.  Whole summaries and
+through a template (:mod:`dashboard.views.templates`) or a pane that escapes
+(``Str``, ``JSON``); the only markup we emit ourselves is structure and status
+badges.  Whole summaries and
 payloads can be megabytes: they are read only when asked for, off the
 session's event loop, while the section shows ``loading``.
 """
@@ -18,11 +19,11 @@ import panel as pn
 import param
 
 from dashboard.session import SessionState, subscribe
-from dashboard.views.detail_parts import html, kv_table, section
+from dashboard.views.detail_parts import html, kv_table, paragraph, section
 from dashboard.views.execution_details import ExecutionDetailView
 from dashboard.views.live import Elapsed, started_at
-from dashboard.views.markup import badge, esc
 from dashboard.views.report_frame import report_url
+from dashboard.views.templates import NEW_TAB_LINK, HtmlTemplate
 from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.payloads import PayloadPreview, preview
 from lute_model.results import TaskRun
@@ -43,6 +44,23 @@ SUMMARY_SHOW_MAX = 1 << 20
 LAYOUT_WORDS = {"v1": "lute.db, a row of its Task table (LUTE's v1 layout)",
                 "v2": "lute.db, an execution (LUTE's v2 layout)"}
 EMPTY_TEXT = "Click a cell in the grid or a row in the table to see a Task execution here."
+_HEADER = HtmlTemplate('<h3 class="title">{{ title }}</h3>'
+                       "{% if row is not none %}{{ badge(row.status) }}{% endif %}")
+_STALLED = HtmlTemplate(
+    "<b style='color: var(--st-FAILED)'>stalled? running longer than its task_timeout "
+    "({{ timeout }} s), after which LUTE ends a Task: it may hang (e.g. paused at its start) "
+    "or its end was not reported</b>")
+_TRIES = HtmlTemplate(
+    '<table class="kv">{% for attempt, summary, shown in items %}<tr>'
+    "<td>{{ attempt.timestamp }}</td><td>{{ badge(attempt.status) }}</td>"
+    "<td>{{ summary }}{% if shown %} ← shown{% endif %}</td></tr>{% endfor %}</table>")
+_PRE = HtmlTemplate('<pre class="summary">{{ text }}</pre>')
+_SUMMARY = HtmlTemplate(
+    '{{ table }}{% for text in texts %}<pre class="summary">{{ text }}</pre>{% endfor %}')
+_OUTSIDE = HtmlTemplate('<span class="mono">{{ path }}</span> <span class="note">'
+                        "(not in this experiment's summary folder)</span>")
+#: A page's name or link, and what is odd about it, if anything.
+_NOTED = HtmlTemplate('{{ text }}{% if note %} <span class="note">{{ note }}</span>{% endif %}')
 
 class TaskDetail(pn.viewable.Viewer):
     """The chosen Task execution, read-only; links lead to its summary pages."""
@@ -80,12 +98,12 @@ class TaskDetail(pn.viewable.Viewer):
     def _render(self) -> None:
         self._row = row = self._chosen()
         if not self.session.task:
-            self._body.objects = [html(f'<p class="muted">{esc(EMPTY_TEXT)}</p>')]
+            self._body.objects = [paragraph("muted", EMPTY_TEXT)]
             return
         if row is None:
-            self._body.objects = [self._header(None), html(
-                f"<p>No execution of {esc(self.session.task)} for run "
-                f"{esc(self.session.run)} in this experiment.</p>")]
+            self._body.objects = [self._header(None), paragraph(
+                "", f"No execution of {self.session.task} for run {self.session.run} "
+                "in this experiment.")]
             return
         self._fill_links(row)
         self._body.objects = [
@@ -99,11 +117,10 @@ class TaskDetail(pn.viewable.Viewer):
 
     def _header(self, row: TaskRun | None) -> pn.Row:
         title = f"{self.session.task} · run {self.session.run}"
-        status = badge(row.status) if row is not None else ""
         close = pn.widgets.Button(label="✕ Close", color="light", width=90,
                                   description="Close this detail")
         close.on_click(lambda _event: self.session.param.update(task="", run=""))
-        return pn.Row(html(f'<h3 class="title">{esc(title)}</h3>{status}'), pn.layout.HSpacer(),
+        return pn.Row(html(_HEADER(title=title, row=row)), pn.layout.HSpacer(),
                       close, sizing_mode="stretch_width")
 
     def _live(self, row: TaskRun) -> pn.viewable.Viewable:
@@ -111,16 +128,13 @@ class TaskDetail(pn.viewable.Viewer):
         if row.rowid is not None:
             return pn.Column()
         since = f"{row.status.name.lower()} since {row.timestamp[:19]} UTC — reported live by "
-        parts: list[Any] = [html(f'<p class="note">{esc(since)}the status journal; the '
-                                  "database row comes when the Task ends.</p>")]
+        parts: list[Any] = [paragraph("note", f"{since}the status journal; the database row "
+                                      "comes when the Task ends.")]
         if row.status is TaskStatus.RUNNING:
             timeout = self.experiment.timeout_of(row)
             late = row in self.experiment.overdue()
             clock = Elapsed(since=started_at(row), server_now=time.time())
-            warning = (f"<b style='color: var(--st-FAILED)'>stalled? running longer than its "
-                       f"task_timeout ({timeout:g} s), after which LUTE ends a Task: it may "
-                       "hang (e.g. paused at its start) or its end was not reported</b>"
-                       if late else "")
+            warning = _STALLED(timeout=format(timeout, "g")) if late else ""
             parts.append(pn.Row(html("running for"), clock, html(warning), margin=(0, 10)))
         return pn.Column(*parts, sizing_mode="stretch_width")
 
@@ -143,11 +157,8 @@ class TaskDetail(pn.viewable.Viewer):
         tries = self.experiment.history(row.task, row.run_key)
         if len(tries) < 2:
             return pn.Column()
-        items = "".join(
-            f"<tr><td>{esc(t.timestamp)}</td><td>{badge(t.status)}</td>"
-            f"<td>{esc(first_line(t.summary, 80))}{' ← shown' if t is row else ''}</td></tr>"
-            for t in tries)
-        return section(f"Tries ({len(tries)})", html(f'<table class="kv">{items}</table>'))
+        items = [(t, first_line(t.summary, 80), t is row) for t in tries]
+        return section(f"Tries ({len(tries)})", html(_TRIES(items=items)))
 
     def _summary(self, row: TaskRun) -> pn.Column:
         content = pn.Column(self._summary_pane(row.summary), sizing_mode="stretch_width")
@@ -162,20 +173,20 @@ class TaskDetail(pn.viewable.Viewer):
                 await self._load_whole_summary(row, content, more)
 
             more.on_click(show_whole)
-            parts = [html(f'<p class="note">Summary cut at {size_text(SUMMARY_KEEP)} of '
-                          f"{size_text(row.summary_size)}.</p>"), more, *parts]
+            parts = [paragraph("note", f"Summary cut at {size_text(SUMMARY_KEEP)} of "
+                                       f"{size_text(row.summary_size)}."), more, *parts]
         return section("Summary", *parts, self._reports)
 
     def _summary_pane(self, text: str) -> pn.pane.HTML:
         """``key: value`` pairs as a table, other text in a ``<pre>``; report paths go elsewhere."""
         if not text.strip():
-            return html('<p class="muted">(no summary)</p>')
+            return paragraph("muted", "(no summary)")
         items = split_summary(text)
         pairs = [(item.key, item.value) for item in items if item.kind == "pair"]
-        markup = kv_table(pairs) if pairs else ""
-        markup += "".join(f'<pre class="summary">{esc(item.value.strip())}</pre>'
-                          for item in items if item.kind == "text")
-        return html(markup or '<p class="muted">(only report paths)</p>')
+        texts = [item.value.strip() for item in items if item.kind == "text"]
+        if not pairs and not texts:
+            return paragraph("muted", "(only report paths)")
+        return html(_SUMMARY(table=kv_table(pairs) if pairs else "", texts=texts))
 
     async def _load_whole_summary(self, row: TaskRun, content: pn.Column,
                                   button: pn.widgets.Button) -> None:
@@ -185,13 +196,13 @@ class TaskDetail(pn.viewable.Viewer):
             content.objects = [self._summary_pane("" if whole is None else str(whole))]
             if row.summary_size > SUMMARY_SHOW_MAX:
                 shown = size_text(SUMMARY_SHOW_MAX, exact=False)
-                content.objects = [html(
-                    f'<p class="note">This summary is {size_text(row.summary_size)}: only its '
-                    f"first {shown} is shown.</p>"), *content.objects]
+                content.objects = [paragraph(
+                    "note", f"This summary is {size_text(row.summary_size)}: only its "
+                    f"first {shown} is shown."), *content.objects]
             button.visible = False
         except Exception as err:  # unreadable database: say so, keep the cut summary
-            content.objects = [*content.objects, html(
-                f'<p class="note">Could not read the whole summary: {esc(err)}</p>')]
+            content.objects = [*content.objects, paragraph(
+                "note", f"Could not read the whole summary: {err}")]
         finally:
             content.loading = False
 
@@ -212,25 +223,24 @@ class TaskDetail(pn.viewable.Viewer):
         pages = [name for name, page in self.experiment.pages.items()
                  if page.run == row.run_key or name in named]
         self._pages.objects = [self._page_link(name) for name in sorted(pages)] or [
-            html('<p class="muted">No summary pages for this run.</p>')]
+            paragraph("muted", "No summary pages for this run.")]
 
     def _report_link(self, path: str) -> pn.Row:
         name = self.experiment.display_name_for(path)
         if name is None:
-            return pn.Row(html(f'<span class="mono">{esc(path)}</span> <span class="note">'
-                                "(not in this experiment's summary folder)</span>"))
+            return pn.Row(html(_OUTSIDE(path=path)))
         return self._page_link(name, label=path)
 
     def _page_link(self, name: str, label: str | None = None) -> pn.Row:
         """A page as a link to our served copy and a button into the summary browser."""
         page = self.experiment.pages.get(name)
-        text = esc(label or name)
+        text = label or name
         if page is None:
-            return pn.Row(html(f'{text} <span class="note">(page not found)</span>'))
-        note = ' <span class="note">(empty page)</span>' if page.empty else ""
+            return pn.Row(html(_NOTED(text=text, note="(page not found)")))
         url = report_url(self.session.prefix, self.experiment.name, name)
-        link = html(f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">'
-                     f"{text}</a>{note}", margin=(4, 10), sizing_mode="stretch_width")
+        link = html(_NOTED(text=NEW_TAB_LINK(url=url, text=text),
+                           note="(empty page)" if page.empty else None),
+                    margin=(4, 10), sizing_mode="stretch_width")
         browse = pn.widgets.Button(label="open in summary browser", color="primary",
                                    variant="outline", width=190, height=30,
                                    margin=(0, 10, 6, 10))
@@ -240,7 +250,7 @@ class TaskDetail(pn.viewable.Viewer):
     def _payload(self, row: TaskRun) -> pn.Column:
         size = row.payload.size
         if size == 0:
-            return section("Payload", html('<p class="muted">(no payload)</p>'))
+            return section("Payload", paragraph("muted", "(no payload)"))
         result = pn.Column(sizing_mode="stretch_width")
         too_big = size > PAYLOAD_MAX
         label = (f"Load the first {size_text(PAYLOAD_PEEK)} only" if too_big
@@ -250,11 +260,11 @@ class TaskDetail(pn.viewable.Viewer):
             await self._load_payload(row, result, load, too_big)
 
         load.on_click(load_payload)
-        intro = f"{esc(row.payload.kind)}, {esc(size_text(size))}."
+        intro = f"{row.payload.kind}, {size_text(size)}."
         if too_big:
             intro += (" Too large to load here whole (over "
                       f"{size_text(PAYLOAD_MAX, exact=False)}); you can look at its beginning.")
-        return section("Payload", html(f"<p>{intro}</p>"), load, result)
+        return section("Payload", paragraph("", intro), load, result)
 
     async def _load_payload(self, row: TaskRun, result: pn.Column, button: pn.widgets.Button,
                             peek: bool) -> None:
@@ -265,13 +275,13 @@ class TaskDetail(pn.viewable.Viewer):
             result.objects = self._payload_panes(shown)
             button.visible = False
         except Exception as err:  # unreadable database: say so and let them try again
-            result.objects = [html(f'<p class="note">Could not read the payload: {esc(err)}</p>')]
+            result.objects = [paragraph("note", f"Could not read the payload: {err}")]
             button.disabled = False
         finally:
             result.loading = False
 
     def _payload_panes(self, shown: PayloadPreview) -> list[Any]:
-        panes: list[Any] = [html(f'<p class="muted">{esc(shown.note)}</p>')] if shown.note else []
+        panes: list[Any] = [paragraph("muted", shown.note)] if shown.note else []
         if shown.array is not None:
             a = shown.array
             pairs = [("values (float64)", f"{a.count:,}"),
@@ -282,10 +292,10 @@ class TaskDetail(pn.viewable.Viewer):
                      ("first values", ", ".join(f"{v:.6g}" for v in a.first))]
             panes.append(html(kv_table(pairs), css_classes=["payload-array"]))
         elif shown.json is not None:
-            panes.append(html(f'<pre class="summary">{esc(shown.json)}</pre>'))
+            panes.append(html(_PRE(text=shown.json)))
         elif shown.text:
             cut = "\n…" if shown.truncated else ""
-            panes.append(html(f'<pre class="summary">{esc(shown.text)}{cut}</pre>'))
+            panes.append(html(_PRE(text=shown.text + cut)))
         panes.extend(self._report_link(path) for path in shown.reports)
         return panes
 

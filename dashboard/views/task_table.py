@@ -23,7 +23,7 @@ import param
 from bokeh.models.widgets.tables import HTMLTemplateFormatter, NumberFormatter
 
 from dashboard.session import SessionState, subscribe
-from dashboard.views.markup import esc, status_css, visible
+from dashboard.views.templates import HtmlTemplate, status_css, visible
 from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.results import TaskRun
 from lute_model.status import ALL_STATUSES, SYMBOL
@@ -61,17 +61,20 @@ class ExecutionFrame:
         return ExecutionFrame(change, pd.concat([self.frame, added]), rows)
 
 
+_OPTION = HtmlTemplate("{{ task }}")
+
+
 def _task_options(tasks: list[str]) -> dict[str, str]:
     """MultiChoice options, label -> Task as the table's column holds it: Bokeh's
     MultiChoice (Choices.js, ``allowHTML`` on) renders labels as HTML, and a Task name
     is whatever the table was called."""
-    return {str(esc(task)): visible(task) for task in tasks}
+    return {str(_OPTION(task=task)): visible(task) for task in tasks}
 
 
 def _frame(rows: list[TaskRun] | tuple[TaskRun, ...], start: int = 0) -> pd.DataFrame:
     """The shown columns of some executions; the run is numeric so that run 10 sorts after 9.
 
-    Text is as shown (:func:`markup.visible`); a click finds the stored row by its number.
+    Text is as shown (:func:`templates.visible`); a click finds the stored row by its number.
     """
     keys = [row.run_key for row in rows]
     return pd.DataFrame(

@@ -11,6 +11,11 @@ silently: a NUL ends a C string and is dropped by the HTML parser, a lone
 surrogate cannot be encoded at all, so both become visible escapes
 (``\\x00``, ``\\ud800``); ``None`` shows as nothing.
 
+A template gives :class:`~markupsafe.Markup`, so that one template's output
+goes into another as it is.  A Panel pane gets ``str(markup)``: the HTML pane
+runs ``html.escape`` on its object, and on ``Markup`` that escapes its own
+replacements (``&amp;`` becomes ``&amp;amp;``), so the page shows garbage.
+
 Templates are compiled once, when their module is imported; whatever is
 rendered per row (a table, a feed) is a loop inside one template, which costs
 less than one f-string per row.
@@ -67,6 +72,20 @@ class HtmlTemplate:
     def __call__(self, **values: Any) -> Markup:
         """The HTML with these values escaped; markup, so another template keeps it as it is."""
         return Markup(self._template.render(values))
+
+
+#: A paragraph of text with a class (``muted``, ``note``): the most common piece of a view.
+PARAGRAPH = HtmlTemplate('<p{% if kind %} class="{{ kind }}"{% endif %}>{{ text }}</p>')
+#: A link that opens in a new tab and tells the page nothing of where it came from.
+NEW_TAB_LINK = HtmlTemplate(
+    '<a href="{{ url }}" target="_blank" rel="noopener noreferrer">{{ text }}</a>')
+_CONTENT = HtmlTemplate("{{ content }}")
+
+
+def for_pane(content: Any) -> str:
+    """What a pane's ``object`` gets: markup as it is, anything else escaped; a plain
+    ``str`` either way (see above)."""
+    return str(_CONTENT(content=content))
 
 
 def status_css() -> str:

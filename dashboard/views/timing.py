@@ -24,7 +24,7 @@ from bokeh.plotting import figure
 
 from dashboard.session import SessionState, subscribe
 from dashboard.views.detail_parts import DETAIL_CSS
-from dashboard.views.markup import badge, esc, status_css
+from dashboard.views.templates import HtmlTemplate, status_css
 from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.runs import run_key
 from lute_model.status import PALETTE
@@ -38,6 +38,21 @@ table.timing th, table.timing td { text-align: left; padding: 3px 14px 3px 0;
   border-bottom: 1px solid rgba(127,127,127,.2); white-space: nowrap; }
 table.timing td.num { text-align: right; font-variant-numeric: tabular-nums; }
 """
+_RUN_TABLE = HtmlTemplate(
+    "{% for t in timings %}{% if loop.first %}<h4>Run {{ run }}</h4><table class='timing'>"
+    "<tr><th>Task</th><th>status</th><th>queued (UTC)</th><th>started</th><th>ended</th>"
+    "<th>waited</th><th>duration</th></tr>{% endif %}<tr><td>{{ t.task }}</td>"
+    "<td>{{ badge(t.status) }}</td><td>{{ clock(t.queued) }}</td><td>{{ clock(t.started) }}"
+    "</td><td>{{ clock(t.ended) }}</td><td class='num'>{{ seconds(t.waited) }}</td>"
+    "<td class='num'>{{ seconds(t.duration) }}</td></tr>{% if loop.last %}</table>{% endif %}"
+    "{% else %}<p class='muted'>No Task ran for this run yet.</p>{% endfor %}")
+_MEDIANS = HtmlTemplate(
+    "{% for task, median, runs in rows %}{% if loop.first %}<table class='timing'><tr>"
+    "<th>Task</th><th>median duration</th><th>runs timed</th></tr>{% endif %}<tr>"
+    "<td>{{ task }}</td><td class='num'>{{ seconds(median) }}</td><td class='num'>{{ runs }}"
+    "</td></tr>{% if loop.last %}</table>{% endif %}{% else %}<p class='muted'>No durations "
+    "yet: they need the status journal's RUNNING events (see docs/lute-journal.md).</p>"
+    "{% endfor %}")
 
 
 def seconds_text(seconds: float | None) -> str:
@@ -163,29 +178,14 @@ class TimingView(pn.viewable.Viewer):
         timings = run_timeline(self.experiment, run) if run is not None else []
         self._timeline.y_range.factors = [t.task for t in reversed(timings)]
         self._spans.data = timeline_columns(list(reversed(timings)), datetime.now(timezone.utc))
-        rows = "".join(
-            f"<tr><td>{esc(t.task)}</td><td>{badge(t.status)}</td><td>{esc(_clock(t.queued))}"
-            f"</td><td>{esc(_clock(t.started))}</td><td>{esc(_clock(t.ended))}</td>"
-            f"<td class='num'>{esc(seconds_text(t.waited))}</td>"
-            f"<td class='num'>{esc(seconds_text(t.duration))}</td></tr>" for t in timings)
-        self._table.object = (
-            f"<h4>Run {esc(run)}</h4><table class='timing'><tr><th>Task</th><th>status</th>"
-            "<th>queued (UTC)</th><th>started</th><th>ended</th><th>waited</th>"
-            f"<th>duration</th></tr>{rows}</table>" if timings else
-            "<p class='muted'>No Task ran for this run yet.</p>")
+        self._table.object = str(_RUN_TABLE(run=run, timings=timings, clock=_clock,
+                                            seconds=seconds_text))
 
     def _render_medians(self) -> None:
         last = self._last.value or LAST_RUNS
         medians = median_durations(self.experiment, last)
-        rows = "".join(
-            f"<tr><td>{esc(task)}</td><td class='num'>{esc(seconds_text(medians[task][0]))}</td>"
-            f"<td class='num'>{medians[task][1]}</td></tr>"
-            for task in self.experiment.tasks if task in medians)
-        self._medians.object = (
-            "<table class='timing'><tr><th>Task</th><th>median duration</th><th>runs timed</th>"
-            f"</tr>{rows}</table>" if rows else
-            "<p class='muted'>No durations yet: they need the status journal's RUNNING "
-            "events (see docs/lute-journal.md).</p>")
+        rows = [(task, *medians[task]) for task in self.experiment.tasks if task in medians]
+        self._medians.object = str(_MEDIANS(rows=rows, seconds=seconds_text))
 
     def _render_per_hour(self) -> None:
         per_hour = runs_per_hour(self.experiment)

@@ -25,7 +25,7 @@ import param
 from bokeh.models import ColumnDataSource, DataRange1d
 
 from dashboard.session import SessionState, subscribe
-from dashboard.views.markup import esc, visible
+from dashboard.views.templates import HtmlTemplate, visible
 from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.trends import Spec, parse_specs, specs_text, value_table
 
@@ -36,6 +36,12 @@ HELP = ("Ctrl-click (⌘-click) to overlay several values; each value name gets 
         "axis. Click a point to open that run's Task.")
 NO_VALUES = ("No Task of this experiment has reported a numeric value in its summary yet "
              "(e.g. 'Fractional hit rate: 0.16').")
+_NO_VALUES = str(HtmlTemplate("<p>{{ text }}</p>")(text=NO_VALUES))
+_CAPTION = HtmlTemplate(
+    "<div>{% for shown in shown %}{% if not loop.first %}<br>{% endif %}"
+    "<b>{{ label(shown.spec) }}</b>: {{ shown.runs|length }} points, "
+    "{% if shown.runs %}runs {{ shown.runs[0] }}–{{ shown.runs[-1] }}{% else %}no runs yet"
+    "{% endif %}{% endfor %}</div><div style='opacity:.7'>{{ help }}</div>")
 
 
 def series_label(spec: Spec) -> str:
@@ -184,7 +190,7 @@ class TrendsView(pn.viewable.Viewer):
         if not specs:
             self._shown = []
             self._plot.object = None
-            self._caption.object = f"<p>{esc(NO_VALUES)}</p>"
+            self._caption.object = _NO_VALUES
             return
         series = [self._table.series(spec) for spec in specs]
         figure = render_trends(specs, [(s.runs, s.values) for s in series])
@@ -205,13 +211,7 @@ class TrendsView(pn.viewable.Viewer):
         self._caption_text()
 
     def _caption_text(self) -> None:
-        parts = []
-        for shown in self._shown:
-            span = f"runs {shown.runs[0]}–{shown.runs[-1]}" if shown.runs else "no runs yet"
-            parts.append(f"<b>{esc(series_label(shown.spec))}</b>: {len(shown.runs)} points, "
-                         f"{esc(span)}")
-        self._caption.object = (f"<div>{'<br>'.join(parts)}</div>"
-                                f"<div style='opacity:.7'>{esc(HELP)}</div>")
+        self._caption.object = str(_CAPTION(shown=self._shown, label=series_label, help=HELP))
 
     # -- a click ---------------------------------------------------------------
 
