@@ -30,6 +30,7 @@ from lute_model.discovery import ExperimentSource
 from lute_model.problems import Problem
 from lute_model.results import ExecutionDetails, TaskRun
 from lute_model.runs import run_key
+from lute_model.shared_cache import SharedCache
 from lute_model.sources.journal import JOURNAL_NAME, JournalReader, parse_time
 from lute_model.sources.lutedb import LuteDbReader
 from lute_model.sources.summary_tree import SummaryPage, SummaryTreeReader
@@ -45,6 +46,16 @@ JOURNAL_PROBLEMS = 20
 LUTE_DEFAULT_TASK_TIMEOUT = 600.0
 RECENT_KEPT = 100
 HEARTBEAT = 1.0
+#: Each experiment's status counts (``Experiment.counts``), by the ``latest`` they count.
+_COUNTS: SharedCache[dict[str, int]] = SharedCache()
+
+
+def _count(latest: dict) -> dict[str, int]:
+    """How many of these cells are in each status, by status name."""
+    counts = {status.name: 0 for status in ALL_STATUSES}
+    for row in latest.values():
+        counts[row.status.name] += 1
+    return counts
 
 
 class Experiment(param.Parameterized):
@@ -88,7 +99,6 @@ class Experiment(param.Parameterized):
         # paths under any of them belong here, even in a renamed copy.
         self._owners: set[str] = set()
         self._task_timeout: float | None = None
-        self._counts: tuple[dict | None, dict[str, int]] = (None, {})
         # Runs in ascending order and as a set, kept up to date in place (insort, not sort).
         self._runs_ascending: list[Any] = []
         self._run_set: set[Any] = set()
@@ -98,15 +108,11 @@ class Experiment(param.Parameterized):
         """Current status of every (Task, run) cell, counted by status name.
 
         Counted once per published state (``latest`` is replaced, never changed
-        in place), however many sessions ask.
+        in place), however many sessions ask; a refresh updates them by what
+        changed.  A copy: the caller may change it.
         """
         latest = self.latest
-        if self._counts[0] is not latest:
-            counts = {status.name: 0 for status in ALL_STATUSES}
-            for row in latest.values():
-                counts[row.status.name] += 1
-            self._counts = (latest, counts)
-        return dict(self._counts[1])
+        return dict(_COUNTS.get(self, (latest,), lambda _old: _count(latest)))
 
     def refresh(self) -> ExperimentChange:
         """Read what changed on disk and publish it; returns the change (maybe empty).
@@ -171,7 +177,7 @@ class Experiment(param.Parameterized):
         latest = {} if change.reset else dict(self.latest)
         page_refs: dict[str, list] = {} if change.reset else dict(self.page_refs)
         counts = ({status.name: 0 for status in ALL_STATUSES} if change.reset
-                  else self._current_counts())
+                  else self.counts)
         named: set[str] = set()  # pages new rows name: the tree looks at them at once
         news = self.loaded  # the first read is no news: no transitions
         for row in change.rows + change.events:
@@ -228,18 +234,12 @@ class Experiment(param.Parameterized):
         if change:
             updates.update(self._derived(change, latest, page_refs, pages))
             if counts is not None:
-                self._counts = (latest, counts)
+                _COUNTS.put(self, (latest,), counts)
             if self.loaded and not change.reset and change.transitions:
                 fresh = sorted(change.transitions, key=lambda t: order_key(t[0]), reverse=True)
                 updates["recent"] = (fresh + self.recent)[:RECENT_KEPT]
         if updates:
             self.param.update(**updates)
-
-    def _current_counts(self) -> dict[str, int]:
-        """A private copy of the counts of the published cells."""
-        if self._counts[0] is not self.latest:
-            self.counts  # noqa: B018 (counts them once)
-        return dict(self._counts[1])
 
     def _derived(self, change: ExperimentChange, latest: dict, page_refs: dict,
                  pages: dict) -> dict[str, Any]:

@@ -14,7 +14,6 @@ is what previous/next run and "follow latest" step through.
 from __future__ import annotations
 
 import re
-import threading
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from functools import cached_property
 from typing import Any
 
 from lute_model.runs import find_run, label_run
+from lute_model.shared_cache import SharedCache
 from lute_model.summaries import tab_of
 
 RUN_PLACEHOLDER = "{run}"
@@ -128,28 +128,16 @@ class PageIndex:
         return runs[-1][1] if runs else None
 
 
-_cache: dict[int, tuple[Mapping[str, Any], PageIndex]] = {}
-_cache_lock = threading.Lock()
+_INDEXES: SharedCache[PageIndex] = SharedCache(size=_CACHE_SIZE)
 
 
 def page_index(pages: Mapping[str, Any]) -> PageIndex:
     """The index of ``pages``, built on first use of that dict object.
 
     Keyed by identity: ``Experiment`` never mutates a published pages dict, it
-    publishes a new one.  The dict is kept alive with its entry so that its id
-    cannot be reused by another dict while cached.
+    publishes a new one.
     """
-    key = id(pages)
-    with _cache_lock:
-        hit = _cache.get(key)
-        if hit is not None and hit[0] is pages:
-            return hit[1]
-    index = PageIndex.build(pages)
-    with _cache_lock:
-        if len(_cache) >= _CACHE_SIZE:
-            del _cache[next(iter(_cache))]
-        _cache[key] = (pages, index)
-    return index
+    return _INDEXES.get(pages, (), lambda _old: PageIndex.build(pages))
 
 
 def pages_in_tab(pages: Mapping[str, Any], tab: str) -> list[str]:

@@ -15,9 +15,6 @@ stored names by its position, never by its text.
 from __future__ import annotations
 
 import math
-import threading
-import weakref
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +23,7 @@ import numpy as np
 from dashboard.views.templates import visible
 from lute_model.experiment import Experiment
 from lute_model.results import TaskRun
+from lute_model.shared_cache import SharedCache
 from lute_model.status import PALETTE, SYMBOL, TEXT_ON
 from lute_model.summary_text import first_line
 
@@ -129,31 +127,8 @@ def symbols_in_view(columns: Columns, width: int, start: float, end: float) -> C
     return picked
 
 
-class _SharedCache:
-    """Values derived from one experiment state, built once for every session that asks.
-
-    Keyed by the experiment (weakly, so a closed experiment is freed) and by
-    the identity of ``experiment.change``, which is new after every refresh.
-    """
-
-    def __init__(self) -> None:
-        self._entries: weakref.WeakKeyDictionary[Experiment, dict[str, tuple[Any, Any]]] = (
-            weakref.WeakKeyDictionary())
-        self._lock = threading.Lock()
-
-    def get(self, experiment: Experiment, name: str, build: Callable[[Experiment], Any]) -> Any:
-        change = experiment.change
-        with self._lock:
-            entries = self._entries.setdefault(experiment, {})
-            cached = entries.get(name)
-            if cached is not None and cached[0] is change:
-                return cached[1]
-            value = build(experiment)
-            entries[name] = (change, value)
-            return value
-
-
-_shared = _SharedCache()
+#: Grids of one experiment state, one per ``newest``: built once for every session.
+_GRIDS: SharedCache[GridState] = SharedCache()
 
 
 @dataclass(frozen=True)
@@ -178,4 +153,6 @@ def _grid_state(experiment: Experiment, newest: int | None) -> GridState:
 def shared_grid(experiment: Experiment, newest: int | None = None) -> GridState:
     """The grid of the experiment's current state (its ``newest`` runs only, if given);
     read-only, shared by sessions."""
-    return _shared.get(experiment, f"grid-{newest}", lambda exp: _grid_state(exp, newest))
+    # Keyed by the identity of ``experiment.change``, which is new after every refresh.
+    return _GRIDS.get(experiment, (experiment.change,),
+                      lambda _old: _grid_state(experiment, newest), name=newest)

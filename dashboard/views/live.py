@@ -7,9 +7,7 @@ quiet experiment costs each session one small heartbeat message a second.
 
 from __future__ import annotations
 
-import threading
 import time
-import weakref
 from typing import ClassVar
 
 import panel as pn
@@ -21,6 +19,7 @@ from dashboard.session import SessionState, subscribe
 from dashboard.views.templates import HtmlTemplate, status_css
 from lute_model.experiment import Experiment
 from lute_model.results import TaskRun
+from lute_model.shared_cache import SharedCache
 from lute_model.sources.journal import parse_time
 from lute_model.status import TaskStatus
 from lute_model.summary_text import first_line
@@ -108,8 +107,7 @@ def started_at(row: TaskRun) -> float:
     return when.timestamp() if when else 0.0
 
 
-_FEEDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_FEEDS_LOCK = threading.Lock()
+_FEEDS: SharedCache[str] = SharedCache()
 
 
 def shared_feed_html(experiment: Experiment) -> str:
@@ -118,13 +116,9 @@ def shared_feed_html(experiment: Experiment) -> str:
     Fifty sessions all receive each change: the HTML (and the overdue check,
     which looks at every cell) is built once per state and second, not fifty times.
     """
-    key = (id(experiment.recent), id(experiment.latest), int(time.time()))
-    with _FEEDS_LOCK:
-        cached = _FEEDS.get(experiment)
-        if cached is None or cached[0] != key:
-            cached = (key, str(feed_html(experiment.recent, experiment.overdue())))
-            _FEEDS[experiment] = cached
-        return cached[1]
+    recent, latest = experiment.recent, experiment.latest
+    return _FEEDS.get(experiment, (recent, latest, int(time.time())),
+                      lambda _old: str(feed_html(recent, experiment.overdue())))
 
 
 _FEED = HtmlTemplate(

@@ -14,7 +14,6 @@ or the run sheet, as ``session.view`` says (``summary`` or ``sheet``).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,6 +27,7 @@ from dashboard.views.templates import NEW_TAB_LINK, HtmlTemplate
 from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.page_index import natural_key, page_index
 from lute_model.runs import run_key
+from lute_model.shared_cache import SharedCache
 
 FRAME_HEIGHT = 620
 MODES = {"One page": "summary", "Run sheet": "sheet"}
@@ -51,25 +51,20 @@ _CSS = f"""
               display: flex; align-items: center; justify-content: center; opacity: .7; }}
 """
 
-_runs_cache: dict[int, tuple[Mapping[str, Any], dict[int, list[str]]]] = {}
-_runs_lock = threading.Lock()
+_BY_RUN: SharedCache[dict[int, list[str]]] = SharedCache(size=8)
 
 
 def pages_by_run(pages: Mapping[str, Any]) -> dict[int, list[str]]:
     """run -> its pages, ordered by kind; built once per pages dict, shared by sessions
     (``Experiment`` publishes a new dict on every change, never changing one)."""
-    with _runs_lock:
-        hit = _runs_cache.get(id(pages))
-        if hit is not None and hit[0] is pages:
-            return hit[1]
+    return _BY_RUN.get(pages, (), lambda _old: _pages_by_run(pages))
+
+
+def _pages_by_run(pages: Mapping[str, Any]) -> dict[int, list[str]]:
     kinds = page_index(pages).kind_of
     by_run: dict[int, list[str]] = {}
     for name in sorted(kinds, key=lambda name: natural_key(kinds[name][0])):
         by_run.setdefault(kinds[name][1], []).append(name)
-    with _runs_lock:
-        if len(_runs_cache) >= 8:
-            del _runs_cache[next(iter(_runs_cache))]
-        _runs_cache[id(pages)] = (pages, by_run)
     return by_run
 
 

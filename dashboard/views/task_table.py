@@ -11,8 +11,6 @@ the browser one page at a time.
 from __future__ import annotations
 
 import io
-import threading
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +24,7 @@ from dashboard.session import SessionState, subscribe
 from dashboard.views.templates import HtmlTemplate, status_css, visible
 from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.results import TaskRun
+from lute_model.shared_cache import SharedCache
 from lute_model.status import ALL_STATUSES, SYMBOL
 from lute_model.summary_text import first_line, report_paths
 
@@ -100,8 +99,7 @@ def _summary_cell(summary: str) -> str:
     return f"{first_line(rest)}  [+{len(paths)} report{'s' if len(paths) > 1 else ''}]".strip()
 
 
-_FRAMES: weakref.WeakKeyDictionary[Experiment, ExecutionFrame] = weakref.WeakKeyDictionary()
-_FRAMES_LOCK = threading.Lock()
+_FRAMES: SharedCache[ExecutionFrame] = SharedCache()
 
 
 def execution_frame(experiment: Experiment) -> ExecutionFrame:
@@ -111,19 +109,16 @@ def execution_frame(experiment: Experiment) -> ExecutionFrame:
     previous frame with its rows; a reset, or a refresh that was skipped over,
     rebuilds it from ``experiment.executions``.
     """
-    with _FRAMES_LOCK:
-        cached = _FRAMES.get(experiment)
-        change = experiment.change
-        if cached is not None and cached.change is change:
-            return cached
+    change = experiment.change
+
+    def build(cached: ExecutionFrame | None) -> ExecutionFrame:
         executions = experiment.executions
         if (cached is not None and change is not None and not change.reset
                 and _only_adds(cached.rows, change.rows, executions)):
-            built = cached.extended(change)
-        else:
-            built = ExecutionFrame(change, _frame(executions), tuple(executions))
-        _FRAMES[experiment] = built
-        return built
+            return cached.extended(change)
+        return ExecutionFrame(change, _frame(executions), tuple(executions))
+
+    return _FRAMES.get(experiment, (change,), build)
 
 
 def _only_adds(shown: tuple[TaskRun, ...], added: list[TaskRun],
