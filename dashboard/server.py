@@ -14,7 +14,6 @@ ones: ``pn.serve(extra_patterns=...)`` (``lute-dashboard serve``) and the
 from __future__ import annotations
 
 import asyncio
-import html
 import mimetypes
 import os
 import re
@@ -32,6 +31,7 @@ from tornado.web import HTTPError, RequestHandler, authenticated
 from dashboard import jscache
 from dashboard.cdn_rewrite import CdnRewriter, scan_versions
 from dashboard.limits import Busy, Gate
+from dashboard.views.templates import HtmlTemplate
 from lute_model.paths import UnsafePath, is_inside, safe_join
 from lute_model.sizes import size_text
 
@@ -83,17 +83,20 @@ JS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
 }
 
+_MESSAGE_PAGE = HtmlTemplate(
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{% if refresh %}'
+    '<meta http-equiv="refresh" content="{{ refresh }}">{% endif %}<title>{{ title }}</title>'
+    '</head><body style="font-family: sans-serif; margin: 1.5em;"><h3>{{ title }}</h3>'
+    "{% for line in lines %}<p>{{ line }}</p>{% endfor %}</body></html>")
+
+
 def message_page(title: str, *lines: str, refresh: int | None = None) -> bytes:
     """A small page shown in the report's frame (or the tab) instead of a blank one.
 
     ``refresh``: the browser loads the same address again after that many seconds.
     """
-    body = "".join(f"<p>{html.escape(line, quote=False)}</p>" for line in lines)
-    again = f'<meta http-equiv="refresh" content="{int(refresh)}">' if refresh else ""
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{again}'
-            f"<title>{html.escape(title)}</title></head>"
-            f'<body style="font-family: sans-serif; margin: 1.5em;">'
-            f"<h3>{html.escape(title)}</h3>{body}</body></html>").encode()
+    return _MESSAGE_PAGE(title=title, lines=lines,
+                         refresh=int(refresh) if refresh else None).encode()
 
 
 def missing_js_page(missing: list[tuple[str, str]]) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 import os
 import re
@@ -165,8 +166,9 @@ def test_a_page_made_with_an_uncached_bokeh_says_how_to_fetch_it(port: int, monk
     monkeypatch.setenv("LUTE_DASHBOARD_JS_CACHE", str(tmp_path / "js-cache"))
     status, _, body = get(port, "/reports/exp/old/page/report.html")
     assert status == 200
-    assert (b"This report was made with bokeh 0.0.1, whose JavaScript is not in this "
-            b"server's cache. Run: lute-dashboard js fetch bokeh 0.0.1") in body
+    assert ("This report was made with bokeh 0.0.1, whose JavaScript is not in this "
+            "server's cache. Run: lute-dashboard js fetch bokeh 0.0.1") in html.unescape(
+                body.decode())
     assert b"<script" not in body
 
 
