@@ -1,14 +1,15 @@
-"""Shared helpers of the live benches (``live_latency``, ``sessions``, ``soak``).
+"""Shared helpers of the live benches (``live_latency``, ``sessions``, ``soak``, ...).
 
-- :class:`Server`: a real ``lute-dashboard serve`` in a subprocess (log to a file,
-  ready when ``/liveness`` answers), stopped with terminate → wait → kill.
+The servers, "the page is ready" and Debian's chromium come from the tests'
+harness (``tests/support``), re-exported here for the benches; what only the
+benches need is below:
 - ``/proc`` readers: RSS (``VmRSS``), CPU seconds (utime + stime), open fds.
 - :class:`BokehClient`: one Bokeh session without a browser, opened the way a
   browser opens it: GET the app page (which creates the session and embeds its
   token), then the websocket with subprotocols ``["bokeh", token]``, ``PULL-DOC-REQ``,
   and from then on every ``PATCH-DOC`` the server pushes is read and counted.
-- Chromium through Playwright (Debian's ``/usr/bin/chromium``, every request that
-  would leave localhost aborted) and a MutationObserver on the feed's shadow root.
+- Chromium through Playwright's async API (every request that would leave
+  localhost aborted) and a MutationObserver on the feed's shadow root.
 
 Nothing here talks to anything but 127.0.0.1.
 """
@@ -24,7 +25,7 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.request
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -32,20 +33,19 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from dashboard.testing import free_port, stop_process  # noqa: E402 (after the path)
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, READY, is_local  # noqa: E402
+from tests.support.experiments import DATA, MFX  # noqa: E402
+from tests.support.servers import DashboardServer, free_port, stop_process  # noqa: E402
 
-__all__ = ["free_port", "stop_process"]  # the benches import them from here
+#: The benches import these from here, with the helpers below.
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "READY", "REPO", "DashboardServer", "free_port",
+           "stop_process"]
 
-TEST_EXPERIMENT = REPO / "tests" / "data" / "mfxp1001123"
+TEST_EXPERIMENT = DATA / MFX
 #: The Tasks of the test experiment (its grid's columns).
 TEST_TASKS = ("Test", "TestBinary", "TestSocket", "TestWriteOutput", "TestReadOutput")
 JOURNAL = Path("work_dir") / "lute_status.jsonl"
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-READY = "() => window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -108,55 +108,7 @@ def threads(pid: int) -> int:
     return 0
 
 
-# -- the server --------------------------------------------------------------
-
-class Server:
-    """``python -m dashboard.cli serve PATH... --port N *extra`` until stopped; logs to a file."""
-
-    def __init__(self, *paths: Path | str, extra: tuple[str, ...] = (), log: Path,
-                 cwd: Path = REPO) -> None:
-        self.cwd = cwd  # another checkout's server, for a before/after in one run
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.cmd = [sys.executable, "-m", "dashboard.cli", "serve", *map(str, paths),
-                    "--port", str(self.port), *extra]
-        self.log_path = log
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def start(self, timeout: float = 90) -> Server:
-        self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen(self.cmd, cwd=self.cwd, env=env, stdout=self._log,
-                                     stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/liveness", timeout=1):
-                    return self
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"server did not start in {timeout} s") from None
-                time.sleep(0.1)
-
-    def stop(self) -> None:
-        stop_process(self.proc)
-        if getattr(self, "_log", None):
-            self._log.close()
-
-    def __enter__(self) -> Server:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
-
+# -- experiments and writers -------------------------------------------------
 
 def copy_experiment(dest: Path, source: Path = TEST_EXPERIMENT) -> Path:
     """A private copy of a (small) experiment, its journal not yet written."""
@@ -296,19 +248,12 @@ class BokehClient:
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with _suppress():
+            with suppress(asyncio.CancelledError, Exception):
                 await self._task
         if self.ws is not None:
             self.ws.close()
             self.ws = None
 
-
-class _suppress:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> bool:
-        return True
 
 
 async def open_clients(base_url: str, count: int, path: str = "/", parallel: int = 2,
@@ -352,8 +297,7 @@ async def local_only(page: Any) -> list[str]:
 
     async def route(r: Any) -> None:
         url = r.request.url
-        host = url.split("/")[2].split(":")[0] if "://" in url else ""
-        if host in ("127.0.0.1", "localhost") or url.startswith(("data:", "blob:")):
+        if is_local(url):
             await r.continue_()
         else:
             blocked.append(url)

@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import bokeh
 
 from bench._common import copy_experiment, machine_line, percentile, rss_mb
-from dashboard.testing import dashboard_server
+from tests.support.servers import dashboard_server
 
 REQUEST_TIMEOUT = 180.0
 PROBE_EVERY = 0.2

@@ -49,7 +49,7 @@ from _common import (
     CHROMIUM,
     CHROMIUM_ARGS,
     REPO,
-    Server,
+    DashboardServer,
     cpu_seconds,
     machine_line,
     rss_mb,
@@ -57,8 +57,8 @@ from _common import (
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from bench.load import GRID_DRAWN_JS, write_empty_experiment
-from dashboard.testing import write_big_experiment, write_hutch
 from dashboard.views.status_grid import FIRST_RUNS
+from tests.support.experiments import write_big_experiment, write_hutch
 
 RATIO, COLD_START, RSS_MB, ROW_COST_RATIO = 1.3, 10.0, 250.0, 1.5
 IDLE_JS = ("() => window.Bokeh && Bokeh.documents.length > 0 "
@@ -71,7 +71,7 @@ PICKER_EXPERIMENTS = 100
 Ready = Callable[[Page], None]
 
 
-class FloorServer(Server):
+class FloorServer(DashboardServer):
     """``panel serve bench/floor_page.py`` (liveness on, localhost only)."""
 
     def __init__(self, log: Path) -> None:
@@ -155,11 +155,11 @@ def page_cases(many: str, hutch: str) -> dict[str, tuple[str, Ready]]:
 def first_screens(browser: Browser, many: Path, hutch: Path, tmp: Path, repeats: int,
                   baseline: Path | None) -> bool:
     """Prints the table of first screens; True when every case is within RATIO."""
-    servers = [FloorServer(tmp / "floor.log"), Server(many, log=tmp / "many.log"),
-               Server(hutch, log=tmp / "hutch.log")]
+    servers = [FloorServer(tmp / "floor.log"), DashboardServer(many, log=tmp / "many.log"),
+               DashboardServer(hutch, log=tmp / "hutch.log")]
     if baseline is not None:
-        servers += [Server(many, log=tmp / "many-before.log", cwd=baseline),
-                    Server(hutch, log=tmp / "hutch-before.log", cwd=baseline)]
+        servers += [DashboardServer(many, log=tmp / "many-before.log", cwd=baseline),
+                    DashboardServer(hutch, log=tmp / "hutch-before.log", cwd=baseline)]
     try:
         for server in servers:
             server.start(timeout=300)
@@ -190,7 +190,7 @@ def first_screens(browser: Browser, many: Path, hutch: Path, tmp: Path, repeats:
 def cold_start(browser: Browser, huge: Path, tmp: Path) -> float:
     """Seconds from starting a server of ``huge`` to its first screen in a browser."""
     started = time.perf_counter()
-    server = Server(huge, log=tmp / "cold.log")
+    server = DashboardServer(huge, log=tmp / "cold.log")
     try:
         server.start(timeout=300)
         _label, _name, runs, tasks = EXPERIMENTS[-1]
@@ -203,7 +203,7 @@ def cold_start(browser: Browser, huge: Path, tmp: Path) -> float:
 def rss_after_read(huge: Path, tmp: Path) -> tuple[float, float]:
     """(seconds until the first read is over, RSS MB) of a server no one opened."""
     started = time.perf_counter()
-    with Server(huge, log=tmp / "rss.log") as server:
+    with DashboardServer(huge, log=tmp / "rss.log") as server:
         last = cpu_seconds(server.pid)
         while True:  # the read keeps a core busy: over when 2 s use under 0.1 s
             time.sleep(2)

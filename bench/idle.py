@@ -38,7 +38,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
-from _common import Server, cpu_seconds, machine_line, rss_mb
+from _common import DashboardServer, cpu_seconds, machine_line, rss_mb
 
 from dashboard.registry import Registry, ServeConfig
 from lute_model.status import TaskStatus
@@ -139,7 +139,7 @@ def measure_polls(path: Path, polls: int) -> dict:
 
 def measure_server(path: Path, seconds: float, log: Path) -> dict:
     """A real server of ``path``, no session: CPU while idle, RSS."""
-    with Server(path, extra=("--poll", str(POLL)), log=log) as server:
+    with DashboardServer(path, extra=("--poll", str(POLL)), log=log) as server:
         # The first read keeps a core busy; it is over when a 2 s window uses under 0.2 s.
         deadline = time.perf_counter() + 600
         last = cpu_seconds(server.pid)

@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._common import (
     JOURNAL,
     TEST_TASKS,
-    Server,
+    DashboardServer,
     copy_experiment,
     cpu_seconds,
     feed_observer_alive,
@@ -100,7 +100,7 @@ async def measure_latency(browser, tmp: Path, key: str, label: str, extra: tuple
     journal = exp / JOURNAL
     status = {run: "COMPLETED" for run in PROBE_RUNS}
     writes: dict[str, float] = {}
-    with Server(exp, extra=extra, log=tmp / f"latency-{key}.log") as server:
+    with DashboardServer(exp, extra=extra, log=tmp / f"latency-{key}.log") as server:
         page = await browser.new_page()
         await local_only(page)
         await open_dashboard(page, server.url)
@@ -141,7 +141,7 @@ def measure_idle_cpu(tmp: Path, extra: tuple[str, ...], key: str) -> dict:
     if not root.exists():
         for n in range(IDLE_COPIES):
             copy_experiment(root / f"mfxp10011{n:02d}")
-    with Server(root, extra=extra, log=tmp / f"idle-{key}.log") as server:
+    with DashboardServer(root, extra=extra, log=tmp / f"idle-{key}.log") as server:
         time.sleep(IDLE_SETTLE)  # first read of all 20, imports
         cpu0, t0 = cpu_seconds(server.pid), time.monotonic()
         time.sleep(IDLE_SECONDS)
@@ -178,7 +178,7 @@ async def measure_stream_rss(browser, tmp: Path, count: int = STREAM_EVENTS) -> 
     journal = exp / JOURNAL
     events = stream_events(count)
     result: dict = {"events": count}
-    with Server(exp, log=tmp / "stream.log") as server:
+    with DashboardServer(exp, log=tmp / "stream.log") as server:
         page = await browser.new_page()
         await local_only(page)
         await open_dashboard(page, server.url)
@@ -208,7 +208,7 @@ async def measure_stream_rss(browser, tmp: Path, count: int = STREAM_EVENTS) -> 
     # Control: the same final files read by a fresh server, one page open.
     control = tmp / "stream-control" / "mfxp1001123"
     shutil.copytree(exp, control)
-    with Server(control, log=tmp / "stream-control.log") as server:
+    with DashboardServer(control, log=tmp / "stream-control.log") as server:
         page = await browser.new_page()
         await local_only(page)
         await open_dashboard(page, server.url)
@@ -227,23 +227,11 @@ def _ok(flag: bool) -> str:
     return "PASS" if flag else "FAIL"
 
 
-async def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=60, help="measured events per config")
-    parser.add_argument("--stream-events", type=int, default=STREAM_EVENTS,
-                        help="events streamed for the RSS part (default 10,000)")
-    parser.add_argument("--tmp", help="work folder (default: a new temporary one)")
-    parser.add_argument("--skip", action="append", default=[], choices=["latency", "idle", "rss"])
-    args = parser.parse_args()
-    tmp = Path(args.tmp or tempfile.mkdtemp(prefix="lute-bench-latency-"))
-    tmp.mkdir(parents=True, exist_ok=True)
+async def measure(args: argparse.Namespace, tmp: Path) -> tuple[list[dict], dict, dict | None]:
+    """The parts not skipped: latency per config and streamed RSS (in chromium), idle CPU."""
     from playwright.async_api import async_playwright
 
-    print(f"# bench/live_latency.py  ({time.strftime('%Y-%m-%d %H:%M:%S')}, work in {tmp})")
-    print(f"# machine: {machine_line()}")
-    random.seed(1)
-    results = []
-    stream = None
+    results, idle, stream = [], {}, None
     async with async_playwright() as pw:
         browser = await launch_chromium(pw)
         if "latency" not in args.skip:
@@ -256,60 +244,89 @@ async def main() -> int:
         if "rss" not in args.skip:
             stream = await measure_stream_rss(browser, tmp, args.stream_events)
         await browser.close()
-    idle = {}
     if "idle" not in args.skip:
         idle["inotify"] = measure_idle_cpu(tmp, (), "inotify")
         idle["polling"] = measure_idle_cpu(tmp, ("--no-inotify",), "polling")
+    return results, idle, stream
 
+
+def report_latency(results: list[dict]) -> bool:
+    """Part 1's table and targets; True when a target (not an "(info)" one) was missed."""
+    print("\n## 1. Journal write → feed text in the browser DOM (ms)")
+    width = 22
+    print(f"{'':<24}" + "".join(f"{r['label']:>{width}}" for r in results))
+    for name in ("n", "missing", "min", "p50", "mean", "p95", "max"):
+        cells = "".join(f"{r[name]:>{width}.0f}" if isinstance(r[name], float)
+                        else f"{r[name]:>{width}}" for r in results)
+        print(f"{name:<24}{cells}")
+    inotify, poll05, poll1 = results
+    targets = [
+        ("inotify p50 <= 150 ms", inotify["p50"] <= 150),
+        ("inotify p95 <= 300 ms", inotify["p95"] <= 300),
+        ("polling 0.5 s p95 <= 500 + 150 = 650 ms", poll05["p95"] <= 650),
+        ("(info) polling 1 s p95 <= 1000 + 150 = 1150 ms", poll1["p95"] <= 1150),
+    ]
+    targets += [(f"every event seen ({r['label']})", r["missing"] == 0) for r in results]
     failed = False
-    if results:
-        print("\n## 1. Journal write → feed text in the browser DOM (ms)")
-        width = 22
-        print(f"{'':<24}" + "".join(f"{r['label']:>{width}}" for r in results))
-        for name in ("n", "missing", "min", "p50", "mean", "p95", "max"):
-            cells = "".join(f"{r[name]:>{width}.0f}" if isinstance(r[name], float)
-                            else f"{r[name]:>{width}}" for r in results)
-            print(f"{name:<24}{cells}")
-        inotify, poll05, poll1 = results
-        targets = [
-            ("inotify p50 <= 150 ms", inotify["p50"] <= 150),
-            ("inotify p95 <= 300 ms", inotify["p95"] <= 300),
-            ("polling 0.5 s p95 <= 500 + 150 = 650 ms", poll05["p95"] <= 650),
-            ("(info) polling 1 s p95 <= 1000 + 150 = 1150 ms", poll1["p95"] <= 1150),
-        ]
-        targets += [(f"every event seen ({r['label']})", r["missing"] == 0) for r in results]
-        for name, ok in targets:
-            print(f"  target {name:<48} {_ok(ok)}")
-            failed |= not ok and not name.startswith("(info)")
-        print("  feed found in a shadow root: "
-              + ", ".join(f"{r['label']}={r['shadow']}" for r in results)
-              + "; observer still attached at the end: "
-              + ", ".join(f"{r['observer_alive']}" for r in results))
+    for name, ok in targets:
+        print(f"  target {name:<48} {_ok(ok)}")
+        failed |= not ok and not name.startswith("(info)")
+    print("  feed found in a shadow root: "
+          + ", ".join(f"{r['label']}={r['shadow']}" for r in results)
+          + "; observer still attached at the end: "
+          + ", ".join(f"{r['observer_alive']}" for r in results))
+    return failed
+
+
+def report_idle(idle: dict) -> None:
+    """Part 2: the refresh thread's CPU with nothing happening, inotify vs polling only."""
+    print(f"\n## 2. Idle CPU, {IDLE_COPIES} experiments, poll 0.5 s, no browser, no writes"
+          f" ({IDLE_SECONDS:.0f} s)")
+    print(f"{'':<24}{'inotify + polling':>22}{'polling only':>22}")
+    a, b = idle["inotify"], idle["polling"]
+    print(f"{'CPU seconds':<24}{a['cpu_s']:>22.2f}{b['cpu_s']:>22.2f}")
+    print(f"{'% of one core':<24}{a['pct']:>21.1f}%{b['pct']:>21.1f}%")
+    print(f"{'RSS (MiB)':<24}{a['rss']:>22.1f}{b['rss']:>22.1f}")
+    print(f"  load: {a['load']} / {b['load']}")
+
+
+def report_stream(s: dict) -> None:
+    """Part 3: the server's memory after a long stream, against a fresh server's."""
+    print(f"\n## 3. Server RSS, {s['events']:,} events streamed (one chromium page open)")
+    print(f"{'before':>12}{'after':>12}{'after +10 s':>14}{'growth':>12}"
+          f"{'control':>12}")
+    print(f"{s['before']:>11.1f}M{s['after']:>11.1f}M{s['idle']:>13.1f}M"
+          f"{s['idle'] - s['before']:>+11.1f}M{s['control']:>11.1f}M")
+    print(f"  written in {s['write_s']:.1f} s; last event in the browser's feed: "
+          f"{s['end_seen']}; grid cells in the page: {s['grid_cells']:,} after the stream, "
+          f"{s['control_cells']:,} in the control page")
+    print("  control = a fresh server reading the same final files, one page open: what "
+          "the final state costs without the streaming history")
+    excess = s["idle"] - s["control"]
+    print(f"  streamed server vs control: {excess:+.1f} MiB "
+          f"({100 * excess / s['control']:+.1f} %)")
+    print(f"  load: before {s['load_before']}; after {s['load_after']}")
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=60, help="measured events per config")
+    parser.add_argument("--stream-events", type=int, default=STREAM_EVENTS,
+                        help="events streamed for the RSS part (default 10,000)")
+    parser.add_argument("--tmp", help="work folder (default: a new temporary one)")
+    parser.add_argument("--skip", action="append", default=[], choices=["latency", "idle", "rss"])
+    args = parser.parse_args()
+    tmp = Path(args.tmp or tempfile.mkdtemp(prefix="lute-bench-latency-"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    print(f"# bench/live_latency.py  ({time.strftime('%Y-%m-%d %H:%M:%S')}, work in {tmp})")
+    print(f"# machine: {machine_line()}")
+    random.seed(1)
+    results, idle, stream = await measure(args, tmp)
+    failed = report_latency(results) if results else False
     if idle:
-        print(f"\n## 2. Idle CPU, {IDLE_COPIES} experiments, poll 0.5 s, no browser, no writes"
-              f" ({IDLE_SECONDS:.0f} s)")
-        print(f"{'':<24}{'inotify + polling':>22}{'polling only':>22}")
-        a, b = idle["inotify"], idle["polling"]
-        print(f"{'CPU seconds':<24}{a['cpu_s']:>22.2f}{b['cpu_s']:>22.2f}")
-        print(f"{'% of one core':<24}{a['pct']:>21.1f}%{b['pct']:>21.1f}%")
-        print(f"{'RSS (MiB)':<24}{a['rss']:>22.1f}{b['rss']:>22.1f}")
-        print(f"  load: {a['load']} / {b['load']}")
+        report_idle(idle)
     if stream:
-        s = stream
-        print(f"\n## 3. Server RSS, {s['events']:,} events streamed (one chromium page open)")
-        print(f"{'before':>12}{'after':>12}{'after +10 s':>14}{'growth':>12}"
-              f"{'control':>12}")
-        print(f"{s['before']:>11.1f}M{s['after']:>11.1f}M{s['idle']:>13.1f}M"
-              f"{s['idle'] - s['before']:>+11.1f}M{s['control']:>11.1f}M")
-        print(f"  written in {s['write_s']:.1f} s; last event in the browser's feed: "
-              f"{s['end_seen']}; grid cells in the page: {s['grid_cells']:,} after the stream, "
-              f"{s['control_cells']:,} in the control page")
-        print("  control = a fresh server reading the same final files, one page open: what "
-              "the final state costs without the streaming history")
-        excess = s["idle"] - s["control"]
-        print(f"  streamed server vs control: {excess:+.1f} MiB "
-              f"({100 * excess / s['control']:+.1f} %)")
-        print(f"  load: before {s['load_before']}; after {s['load_after']}")
+        report_stream(stream)
     return 1 if failed else 0
 
 

@@ -43,11 +43,12 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dashboard.testing import dashboard_server, write_big_experiment
 from dashboard.views.status_grid import FIRST_RUNS
 from lute_model.status import TaskStatus
 from lute_writers.lute_schema import record_task
-from tests.conftest import CHROMIUM_ARGS
+from tests.support.browser import CHROMIUM_ARGS
+from tests.support.experiments import write_big_experiment
+from tests.support.servers import dashboard_server
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._common import (
     JOURNAL,
     BokehClient,
-    Server,
+    DashboardServer,
     build_demo,
     close_clients,
     cpu_seconds,
@@ -258,7 +258,7 @@ async def main() -> int:
     print(f"# bench/sessions.py  ({time.strftime('%Y-%m-%d %H:%M:%S')}, work in {tmp})")
     print(f"# machine: {machine_line()}")
     demo = build_demo(tmp / "demo", runs=12)
-    server = Server(demo, log=tmp / "server.log").start()
+    server = DashboardServer(demo, log=tmp / "server.log").start()
     writer = start_live_writer(demo, args.interval, tmp / "writer.log")
     pid = server.pid
     rss: dict[str, float] = {}

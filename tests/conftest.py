@@ -1,35 +1,10 @@
-"""Shared fixtures: the example result directories, LUTE-schema databases, Debian's chromium."""
+"""The harness's fixtures (``tests/support/fixtures.py``) for every test, and the markers."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
-DATA = Path(__file__).parent / "data"
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    """Drive Debian's chromium: Playwright's own browser build cannot be downloaded here."""
-    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium",
-            "args": CHROMIUM_ARGS}
-
-
-@pytest.fixture
-def example_copy(tmp_path: Path):
-    """A private copy of one of the example experiments that LUTE's own code wrote."""
-
-    def copy(name: str) -> Path:
-        target = tmp_path / name
-        shutil.copytree(DATA / name, target)
-        return target
-
-    return copy
+pytest_plugins = ["tests.support.fixtures"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -27,7 +27,7 @@ from lute_model.sources.summary_tree import SummaryTreeReader
 from lute_model.status import TaskStatus
 from lute_writers.journal import append_event
 from lute_writers.lute_schema import record_task
-from tests.reliability.conftest import add_page, build_experiment, inspect, problems_of
+from tests.support.experiments import add_page, build_experiment, inspect, problems_of
 
 
 def open_experiment(folder: Path) -> Experiment:

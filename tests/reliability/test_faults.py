@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Browser, expect
@@ -13,14 +11,8 @@ from dashboard.registry import Registry, ServeConfig
 from lute_model.status import TaskStatus
 from lute_writers.journal import JOURNAL_NAME, append_event
 from lute_writers.lute_schema import record_task
-from tests.reliability.conftest import READY
-
-
-def wait_until(condition: Callable[[], object], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
+from tests.support.browser import READY
+from tests.support.waits import wait_until
 
 
 def test_when_inotify_fails_the_server_polls_and_says_so(experiment_dir: Path, monkeypatch):
@@ -31,12 +23,13 @@ def test_when_inotify_fails_the_server_polls_and_says_so(experiment_dir: Path, m
     registry = Registry(ServeConfig(paths=(str(experiment_dir),), poll=0.05))
     registry.start()
     try:
-        wait_until(lambda: registry.loaded and registry.watch_mode.startswith("polling"))
+        wait_until(lambda: registry.loaded and registry.watch_mode.startswith("polling"),
+                   timeout=20)
         assert "inotify unavailable: OS file watch limit reached" in registry.watch_mode
         (experiment,) = registry.experiments.values()
         record_task(str(experiment_dir / "work_dir" / "lute.db"), task="SubmitSMD", run="9",
                     status=TaskStatus.FAILED)
-        wait_until(lambda: ("SubmitSMD", 9) in experiment.latest)  # polling still reads
+        wait_until(lambda: ("SubmitSMD", 9) in experiment.latest, timeout=20)  # polling still reads
     finally:
         registry.stop()
 

@@ -16,11 +16,12 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from dashboard.testing import GRID_CELL_CENTER_JS, GRID_CELLS_JS
 from lute_model.status import TaskStatus
 from lute_writers.journal import JOURNAL_NAME, append_event
 from lute_writers.lute_schema import record_task
-from tests.reliability.conftest import EXPERIMENT, REPO, build_experiment, open_dashboard
+from tests.support.browser import GRID_CELL_CENTER_JS, GRID_CELLS_JS, open_dashboard
+from tests.support.experiments import EXPERIMENT, build_experiment
+from tests.support.servers import REPO
 
 #: A Task per status, each named so that it marks the page if its markup ever runs.
 LIVE_TASKS = {status: f"<img src=x onerror=window.__pwned='{status.name}'>"

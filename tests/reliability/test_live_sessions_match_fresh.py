@@ -25,7 +25,8 @@ from lute_model.experiment import Experiment
 from lute_model.status import TaskStatus
 from lute_writers.journal import JOURNAL_NAME, append_event, event_line
 from lute_writers.lute_schema import record_task
-from tests.reliability.conftest import build_experiment, open_dashboard
+from tests.support.browser import open_dashboard
+from tests.support.experiments import build_experiment
 
 EXPERIMENT = "mfxp1001123"
 

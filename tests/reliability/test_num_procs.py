@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-from dashboard.testing import GRID_CELLS_JS
 from lute_writers.journal import JOURNAL_NAME, append_event
-from tests.reliability.conftest import READY, build_experiment
+from tests.support.browser import GRID_CELLS_JS, READY
+from tests.support.experiments import build_experiment
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -21,13 +21,13 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from dashboard.session import SessionState
-from dashboard.testing import GRID_CELL_CENTER_JS, GRID_CELLS_JS
 from dashboard.views.task_table import _cell
 from dashboard.views.url_state import from_query, to_query
 from lute_model.status import TaskStatus
 from lute_writers.journal import JOURNAL_NAME, utc_now
 from lute_writers.lute_schema import record_task
-from tests.reliability.conftest import EXPERIMENT, build_experiment, inspect, open_dashboard
+from tests.support.browser import GRID_CELL_CENTER_JS, GRID_CELLS_JS, open_dashboard
+from tests.support.experiments import EXPERIMENT, build_experiment, inspect
 
 NUL_TASK, NUL_MESSAGE = "Nul\x00Task", "before\x00after the NUL"
 SURROGATE_TASK = "Odd\ud800Task"

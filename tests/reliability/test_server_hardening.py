@@ -24,13 +24,11 @@ from bench.burst import Burst, big_page, burst
 from dashboard.auth import FREE_FAILURES
 from lute_model.status import TaskStatus
 from lute_writers.lute_schema import record_task
-from tests.reliability import test_server_security
-from tests.reliability.conftest import EXPERIMENT, READY, add_page, build_experiment
-from tests.reliability.test_server_security import PASSWORD, _opener, _status
-from tests.unit.test_report_routes import raw_get
+from tests.support.browser import READY
+from tests.support.experiments import EXPERIMENT, add_page, build_experiment
+from tests.support.http import PASSWORD, browser_opener, raw_get, status_of
 
 REPORT = f"/reports/{EXPERIMENT}/r0001/powders/report.html"
-auth_file = test_server_security.auth_file  # the fixture: a users file with PASSWORD
 
 
 def run_burst(url: Any, target: str, count: int, settle: float) -> Burst:
@@ -160,28 +158,28 @@ def _login(opener: urllib.request.OpenerDirector, url: str,
 
 def test_a_login_cookie_stops_working_after_logout(serve, experiment_dir: Path, auth_file: Path):
     with serve(experiment_dir, extra=("--basic-auth", str(auth_file))) as url:
-        browser = _opener()
-        _status(browser, url + "/login")
+        browser = browser_opener()
+        status_of(browser, url + "/login")
         status, headers = _login(browser, url, PASSWORD)
         assert status == 302 and "error" not in headers["Location"]
-        assert _status(browser, url + REPORT)[0] == 200
+        assert status_of(browser, url + REPORT)[0] == 200
         jar = next(h.cookiejar for h in browser.handlers
                    if isinstance(h, urllib.request.HTTPCookieProcessor))
         copied = "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
-        assert _status(browser, url + "/logout")[0] == 200
-        thief = _opener()
+        assert status_of(browser, url + "/logout")[0] == 200
+        thief = browser_opener()
         thief.addheaders = [("Cookie", copied)]
-        status, location = _status(thief, url + REPORT)
+        status, location = status_of(thief, url + REPORT)
         assert status in (302, 303) and "login" in location
-        status, location = _status(thief, url + "/")
+        status, location = status_of(thief, url + "/")
         assert status in (302, 303) and "login" in location
 
 
 def test_failed_logins_make_the_next_attempts_wait(serve, experiment_dir: Path,
                                                    auth_file: Path):
     with serve(experiment_dir, extra=("--basic-auth", str(auth_file))) as url:
-        guesser = _opener()
-        _status(guesser, url + "/login")
+        guesser = browser_opener()
+        status_of(guesser, url + "/login")
         answers = [_login(guesser, url, f"guess{n}") for n in range(FREE_FAILURES + 10)]
         assert all(status == 302 and "error" in headers["Location"]
                    for status, headers in answers[:FREE_FAILURES]), answers[:FREE_FAILURES]
@@ -189,10 +187,10 @@ def test_failed_logins_make_the_next_attempts_wait(serve, experiment_dir: Path,
         assert all(int(headers["Retry-After"]) >= 1 for _, headers in answers[FREE_FAILURES:])
         # While the wait lasts, not even the right password is looked at...
         assert _login(guesser, url, PASSWORD)[0] == 429
-        assert _status(guesser, url + REPORT)[0] in (302, 303)
+        assert status_of(guesser, url + REPORT)[0] in (302, 303)
         # ... and the server does not wait with it: everything else is answered at once.
         started = time.perf_counter()
-        assert _status(_opener(), url + "/liveness")[0] == 200
+        assert status_of(browser_opener(), url + "/liveness")[0] == 200
         assert time.perf_counter() - started < 1.0
         # After the wait the right password logs in.
         deadline = time.monotonic() + 10
@@ -200,7 +198,7 @@ def test_failed_logins_make_the_next_attempts_wait(serve, experiment_dir: Path,
             assert time.monotonic() < deadline, "still refused after 10 s"
             time.sleep(0.2)
         assert status == 302
-        assert _status(guesser, url + REPORT)[0] == 200
+        assert status_of(guesser, url + REPORT)[0] == 200
 
 
 def test_autoload_js_without_a_login_is_refused_without_a_traceback(serve, experiment_dir: Path,
@@ -209,7 +207,7 @@ def test_autoload_js_without_a_login_is_refused_without_a_traceback(serve, exper
         target = (f"/autoload.js?bokeh-autoload-element=el&bokeh-app-path=/"
                   f"&bokeh-absolute-url={url}")
         for _ in range(3):
-            assert _status(_opener(), url + target)[0] in (401, 403)
-        assert _status(_opener(), url + "/liveness")[0] == 200  # the log is written by now
+            assert status_of(browser_opener(), url + target)[0] in (401, 403)
+        assert status_of(browser_opener(), url + "/liveness")[0] == 200  # the log is written by now
         log = url.log()
     assert "Traceback" not in log and "Uncaught exception" not in log, log[-3000:]

@@ -5,31 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import http.client
-import json
 import os
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from http.cookiejar import CookieJar
+from importlib.metadata import version
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
-from dashboard.testing import Server, stop_process
-from dashboard.testing import _wait_until_live as wait_until_live
-from tests.reliability.conftest import REPO, add_page, build_experiment, free_port, open_dashboard
-from tests.unit.test_report_routes import SECRET, hostile_targets, raw_get
+from tests.support.browser import READY, open_dashboard
+from tests.support.experiments import add_page, build_experiment
+from tests.support.http import PASSWORD, SECRET, browser_opener, hostile_targets, raw_get, status_of
+from tests.support.servers import REPO, ServerProcess, free_port
+from tests.support.waits import wait_until
 
-PASSWORD = "beamline-Pa55"
+#: The installed bokeh: its JavaScript is served whatever the reports name.
+BOKEH = version("bokeh")
 
 
 def trap_experiment(root: Path) -> tuple[Path, Path]:
@@ -61,7 +55,7 @@ def test_a_thousand_hostile_paths_get_nothing_out_of_the_real_server(serve, tmp_
                 b"/reports/exp/%2e%2e%2f%2e%2e%2fwork_dir%2fsecret.html",
                 b"/reports/exp/..%2f..%2fwork_dir/secret.html",
                 b"/static/..%2f..%2f..%2f..%2f" + str(stats / "secret.txt").encode(),
-                b"/lute-js/bokeh/3.9.2/" + b"..%2f" * 12 + str(stats / "secret.txt").encode()]
+                f"/lute-js/bokeh/{BOKEH}/{'..%2f' * 12}{stats / 'secret.txt'}".encode()]
     assert len(targets) >= 1000
     with unchanged(folder), serve(folder) as url:
         port = url.port
@@ -111,68 +105,44 @@ def test_sessions_work_without_a_cookie_secret(serve, experiment_dir: Path, page
         expect(page.get_by_text("3 runs × 2 Tasks")).to_be_visible(timeout=30_000)
 
 
-def _opener() -> urllib.request.OpenerDirector:
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-
-    return urllib.request.build_opener(NoRedirect, urllib.request.HTTPCookieProcessor(CookieJar()))
-
-
-def _status(opener, url: str, data: bytes | None = None) -> tuple[int, str]:
-    try:
-        with opener.open(url, data=data, timeout=10) as response:
-            return response.status, response.headers.get("Location", "")
-    except urllib.error.HTTPError as err:
-        return err.code, err.headers.get("Location", "")
-
-
-@pytest.fixture
-def auth_file(tmp_path: Path) -> Path:
-    path = tmp_path / "users.json"
-    path.write_text(json.dumps({"scientist": PASSWORD}))
-    return path
-
-
 def test_basic_auth_guards_the_app_and_the_reports(serve, experiment_dir: Path,
                                                          auth_file: Path, page: Page):
     report = "/reports/mfxp1001123/r0001/powders/report.html"
     with serve(experiment_dir, extra=("--basic-auth", str(auth_file))) as url:
-        anonymous = _opener()
-        status, location = _status(anonymous, url + "/")
+        anonymous = browser_opener()
+        status, location = status_of(anonymous, url + "/")
         assert status in (302, 303) and "login" in location
-        status, location = _status(anonymous, url + report)
+        status, location = status_of(anonymous, url + report)
         assert status in (302, 303) and "login" in location
         # The JavaScript is public, as Bokeh's /static/ is: the sandboxed report
         # frame that loads it has an opaque origin and sends no login cookie.
-        assert _status(anonymous, url + "/lute-js/bokeh/3.9.2/js/bokeh.min.js")[0] == 200
-        assert _status(anonymous, url + "/static/js/bokeh.min.js")[0] == 200
+        assert status_of(anonymous, url + f"/lute-js/bokeh/{BOKEH}/js/bokeh.min.js")[0] == 200
+        assert status_of(anonymous, url + "/static/js/bokeh.min.js")[0] == 200
         # A forged user cookie is not a login.
-        forged = _opener()
+        forged = browser_opener()
         forged.addheaders = [("Cookie", "user=scientist")]
-        assert _status(forged, url + report)[0] in (302, 303, 403)
+        assert status_of(forged, url + report)[0] in (302, 303, 403)
 
         page.goto(url + "/")
         page.fill("input[name=username]", "scientist")
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit], input[type=submit]")
-        page.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0 "
-                               "&& Bokeh.documents[0].is_idle", timeout=30_000)
+        page.wait_for_function(READY, timeout=30_000)
         expect(page.get_by_text("3 runs × 2 Tasks")).to_be_visible(timeout=30_000)
         response = page.request.get(url + report)
         assert response.status == 200 and b"powders of run 1" in response.body()
-        js = page.request.get(url + "/lute-js/bokeh/3.9.2/js/bokeh.min.js")
+        js = page.request.get(url + f"/lute-js/bokeh/{BOKEH}/js/bokeh.min.js")
         assert js.status == 200
 
 
 def test_wrong_password_is_refused(serve, experiment_dir: Path, auth_file: Path):
     with serve(experiment_dir, extra=("--basic-auth", str(auth_file))) as url:
-        opener = _opener()
-        _status(opener, url + "/login")
-        status, location = _status(opener, url + "/login",
-                                   b"username=scientist&password=nope")
+        opener = browser_opener()
+        status_of(opener, url + "/login")
+        status, location = status_of(opener, url + "/login",
+                                     b"username=scientist&password=nope")
         assert "error" in location or status >= 400
-        assert _status(opener, url + "/reports/mfxp1001123/r0001/powders/report.html")[0] != 200
+        assert status_of(opener, url + "/reports/mfxp1001123/r0001/powders/report.html")[0] != 200
 
 
 def test_a_logged_in_user_sees_a_lute_report_render_offline(serve, example_copy, tmp_path: Path,
@@ -199,37 +169,21 @@ def test_a_logged_in_user_sees_a_lute_report_render_offline(serve, example_copy,
     assert failed == []
 
 
-@contextmanager
-def plain_panel_serve(*args: str) -> Iterator[Server]:
-    """``panel serve dashboard/app.py --plugins dashboard.plugin ARGS`` in its own process."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "panel", "serve", "dashboard/app.py", "--plugins",
-           "dashboard.plugin", "--port", str(port), "--liveness", "--warm", *args]
-    with tempfile.NamedTemporaryFile("w+", suffix=".log") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-        url = Server(f"http://127.0.0.1:{port}")
-        url.log_path, url.port, url.pid = Path(log.name), port, proc.pid
-        try:
-            wait_until_live(proc, url)
-            yield url
-        finally:
-            stop_process(proc)
-
-
 def test_plain_panel_serve_with_the_plugin_serves_reports_and_nothing_else(tmp_path: Path,
                                                                           unchanged):
     folder, stats = trap_experiment(tmp_path)
     report = b"/reports/exp/r1/page/report.html"
-    with unchanged(folder), plain_panel_serve("--args", str(folder)) as url:
-        deadline = time.monotonic() + 30  # the registry reads the experiment after the start
-        while raw_get(url.port, report)[0] != 200 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        status, response = raw_get(url.port, report)
-        assert status == 200 and b"run 1 powders" in response
-        assert b"sandbox allow-scripts" in response
+    server = ServerProcess(lambda port: [
+        "panel", "serve", "dashboard/app.py", "--plugins", "dashboard.plugin", "--port",
+        str(port), "--liveness", "--warm", "--args", str(folder)])
+    with unchanged(folder), server:
+        # The experiment is read in the background after the start.
+        _status, response = wait_until(lambda: (got := raw_get(server.port, report))[0] == 200
+                                      and got, timeout=30)
+        assert b"run 1 powders" in response and b"sandbox allow-scripts" in response
         targets = hostile_targets(stats)[::10]  # the full set is run on lute-dashboard serve
-        assert [t for t in targets if SECRET.encode() in raw_get(url.port, t)[1]] == []
-        conn = http.client.HTTPConnection("127.0.0.1", url.port, timeout=10)
-        conn.request("GET", report.decode(), headers={"Host": f"evil.example:{url.port}"})
+        assert [t for t in targets if SECRET.encode() in raw_get(server.port, t)[1]] == []
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        conn.request("GET", report.decode(), headers={"Host": f"evil.example:{server.port}"})
         assert conn.getresponse().status == 400  # a rebound name gets no report
         conn.close()

@@ -17,8 +17,9 @@ from playwright.sync_api import Page, expect
 from lute_model.status import TaskStatus
 from lute_writers.journal import append_event
 from lute_writers.lute_schema import record_task
-from tests.reliability.conftest import READY, add_page, build_experiment
-from tests.ui.test_report_offline import LISTEN_TO_REPORTS
+from tests.support.browser import LISTEN_TO_REPORTS, READY
+from tests.support.experiments import add_page, build_experiment
+from tests.support.servers import free_port
 
 XSS_TASK = "<img src=x onerror=window.__xss=1>"
 XSS_TEXT = "<script>window.__xss=2</script><img src=x onerror=window.__xss=3>"
@@ -94,8 +95,6 @@ def open_page(page: Page, display_name: str) -> None:
 
 def test_hostile_content_is_text_everywhere_and_nothing_is_written(
         serve, tmp_path: Path, unchanged, page: Page):
-    from tests.reliability.conftest import free_port
-
     port_hint = free_port()
     folder = hostile_experiment(tmp_path, port_hint)
     requests: list[str] = []

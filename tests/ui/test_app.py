@@ -8,72 +8,24 @@ checked together, the way a link pasted into the eLog is opened.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from dashboard.testing import GRID_CELL_CENTER_JS as CELL_CENTER_JS
-from dashboard.testing import GRID_CELLS_JS as CELLS_JS
-from lute_model.discovery import discover
-from lute_model.experiment import Experiment
 from lute_model.status import ALL_STATUSES, PALETTE, TaskStatus
-from tests.ui.conftest import open_dashboard
+from tests.support.browser import ACTIVE_TAB, FRAME, detail_title, open_dashboard, query, rgb
+from tests.support.browser import GRID_CELL_CENTER_JS as CELL_CENTER_JS
+from tests.support.browser import GRID_CELLS_JS as CELLS_JS
+from tests.support.experiments import CXI, MFX, copy_of, read_experiment
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.usefixtures("no_traceback_shown")]
 
-DATA = Path(__file__).parents[1] / "data"
-CXI, MFX = "cxil1005322", "mfxp1001123"
-FRAME = "iframe[title^='Summary page']"
 NAMED, RUNS, PAGES = ".lb-named select", ".lb-runs select", ".lb-pages select"
 CHOICES = "option:not([value=''])"  # a listbox's visible options
-ACTIVE_TAB = ".bk-tab.bk-active"
-
-#: The grid's cells as the browser has them (the test hook named in ``status_grid``).
-#: Page coordinates of the middle of one cell, from the figure's scales and canvas.
-#: Every text of the page, shadow roots included (Bokeh renders Panel inside them).
-ALL_TEXT_JS = """() => {
-  const texts = [];
-  const walk = (root) => {
-    for (const el of root.querySelectorAll('*')) {
-      if (el.shadowRoot) walk(el.shadowRoot);
-    }
-    texts.push(root.textContent || '');
-  };
-  walk(document);
-  return texts.join('\\n');
-}"""
-
-
-def copy_of(tmp_path: Path, *names: str) -> Path:
-    """A writable copy of the named examples in one folder (the originals are read-only)."""
-    root = tmp_path / "experiments"
-    for name in names:
-        shutil.copytree(DATA / name, root / name)
-    for folder, _dirs, files in os.walk(root):
-        os.chmod(folder, 0o755)
-        for file in files:
-            os.chmod(Path(folder) / file, 0o644)
-    return root
-
-
-def read_experiment(folder: Path) -> Experiment:
-    """What the model reads from ``folder``: the expected side of the assertions."""
-    (source,), _ = discover([folder])
-    experiment = Experiment(source)
-    experiment.refresh()
-    return experiment
-
-
-def query(page: Page) -> dict[str, str]:
-    """The deep-link fields of the address bar."""
-    return {key: values[-1] for key, values in parse_qs(urlsplit(page.url).query).items()}
 
 
 def grid_cells(page: Page) -> list[dict[str, Any]]:
@@ -86,19 +38,6 @@ def click_cell(page: Page, cell: dict[str, Any]) -> None:
     """A real mouse click in the middle of one cell of the canvas."""
     point = page.evaluate(CELL_CENTER_JS, [cell["task"], cell["y"]])
     page.mouse.click(point["x"], point["y"])
-
-
-def detail_title(page: Page, task: str, run: str) -> Any:
-    return page.locator("h3.title", has_text=f"{task} · run {run}")
-
-
-@pytest.fixture(autouse=True)
-def no_traceback_shown(page: Page):
-    """Whatever a test did, no Python traceback reached the person's screen."""
-    yield
-    text = page.evaluate(ALL_TEXT_JS)
-    assert "Traceback (most recent call last)" not in text
-    assert not re.search(r'File "[^"]+\.py", line \d+', text)
 
 
 @pytest.fixture
@@ -174,7 +113,7 @@ def test_every_status_has_its_palette_color_in_grid_and_legend(
         for status in ALL_STATUSES:
             badge = page.locator(f".st-{status.name}").first
             expect(badge).to_contain_text(status.name)
-            expect(badge).to_have_css("background-color", _rgb(PALETTE[status]))
+            expect(badge).to_have_css("background-color", rgb(PALETTE[status]))
 
 
 def test_clicking_a_grid_cell_opens_its_task_and_puts_it_in_the_url(
@@ -275,8 +214,3 @@ def test_a_corrupt_database_is_a_problem_and_summary_pages_still_work(
             "src", re.compile(rf"/reports/{CXI}/r7/powders/report\.html$"))
         expect(page.frame_locator(FRAME).locator(".bk-Canvas").first).to_be_visible(
             timeout=30_000)
-
-
-def _rgb(hex_color: str) -> str:
-    red, green, blue = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
-    return f"rgb({red}, {green}, {blue})"

@@ -13,7 +13,7 @@ from lute_model.status import PALETTE, TaskStatus
 from lute_writers.journal import JOURNAL_NAME, append_event
 from lute_writers.lute_schema import record_task
 from lute_writers.summary_plots import ElogSummaryPlots
-from tests.ui.conftest import open_dashboard
+from tests.support.browser import open_dashboard
 
 NEW_TAB = ".lb-named select option[value='live_tab']"
 CELL_COLOR_JS = """([task, run]) => {

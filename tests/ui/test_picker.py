@@ -14,10 +14,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.registry import ACTIVITY_EVERY
-from dashboard.testing import dashboard_server, write_hutch
 from dashboard.views.experiment_picker import SHOWN
 from lute_writers.journal import JOURNAL_NAME, append_event
-from tests.ui.conftest import open_dashboard
+from tests.support.browser import open_dashboard
+from tests.support.experiments import write_hutch
+from tests.support.servers import dashboard_server
 
 pytestmark = pytest.mark.timeout(240)
 

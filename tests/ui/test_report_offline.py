@@ -12,8 +12,9 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from dashboard.server import report_patterns
-from dashboard.testing import threaded_panel_server as panel_server
 from dashboard.views.report_frame import report_iframe_html, report_url
+from tests.support.browser import LISTEN_TO_REPORTS
+from tests.support.servers import panel_server
 
 DATA = Path(__file__).parents[1] / "data"
 PARENT_SECRET = "s3cret-session-token"
@@ -37,16 +38,6 @@ fetch("/reports/evil/page/report.html").then(
 
 #: Installed in every frame; only the top page keeps what is posted to it (as text:
 #: the page's own es-module-shims posts arrays).
-LISTEN_TO_REPORTS = """
-if (window.top === window) {
-  window.reportSaid = [];
-  window.addEventListener("message", (event) => {
-    if (typeof event.data === "string") window.reportSaid.push([event.origin, event.data]);
-  });
-}
-"""
-
-
 def _framed(experiment: str, display_name: str):
     """The dashboard's way of showing a summary page, as a tiny Panel app."""
     url = report_url("", experiment, display_name)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.ui.conftest import open_dashboard
-from tests.ui.test_app import ACTIVE_TAB, CXI, FRAME, copy_of, query
+from tests.support.browser import ACTIVE_TAB, FRAME, open_dashboard, query
+from tests.support.experiments import CXI, copy_of
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -18,12 +18,10 @@ from playwright.sync_api import Locator, Page, expect
 
 from lute_model.status import PALETTE, TaskStatus
 from lute_writers.lute_schema import record_task
-from tests.ui.conftest import open_dashboard
-from tests.ui.test_app import _rgb, copy_of, detail_title, no_traceback_shown, query
+from tests.support.browser import detail_title, open_dashboard, query, rgb
+from tests.support.experiments import copy_of
 
-__all__ = ["no_traceback_shown"]  # autouse: no traceback reached the screen
-
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.usefixtures("no_traceback_shown")]
 
 CXI, MFX = "cxil1005322", "mfxp1001123"
 HIT_RATE = "FindPeaksPyAlgos · Fractional hit rate"
@@ -262,7 +260,7 @@ def test_status_cells_have_the_palette_colors_and_open_the_tasks_detail(
         open_runs(page, url, name=MFX)
         for status in TaskStatus:
             badge = page.locator(f".tabulator-cell .st-{status.name}").first
-            expect(badge).to_have_css("background-color", _rgb(PALETTE[status]))
+            expect(badge).to_have_css("background-color", rgb(PALETTE[status]))
         failed = page.locator(".tabulator-cell .st-FAILED")
         expect(failed).to_have_count(1)
         expect(failed).to_have_text("✘ FAILED")

@@ -7,9 +7,8 @@ documented in ``dashboard.views.status_grid``).
 
 from __future__ import annotations
 
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -19,19 +18,21 @@ from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from dashboard.session import SessionState
-from dashboard.testing import GRID_CELL_CENTER_JS as CELL_CENTER_JS
-from dashboard.testing import GRID_CELLS_JS as CELLS_JS
-from dashboard.testing import free_port, write_big_experiment
 from dashboard.views.status_grid import StatusGrid
 from lute_model.discovery import ExperimentSource
 from lute_model.experiment import Experiment
 from lute_model.status import ALL_STATUSES, PALETTE, TaskStatus
 from lute_writers.lute_schema import record_task
+from tests.support.browser import GRID_CELL_CENTER_JS as CELL_CENTER_JS
+from tests.support.browser import GRID_CELLS_JS as CELLS_JS
+from tests.support.browser import READY, rgb
+from tests.support.experiments import write_big_experiment
+from tests.support.servers import panel_server
+from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
 EXPERIMENT = "mfxp1001123"
-READY = "() => window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle"
 
 #: Rows the figure's y range shows, bottom and top, as the browser has them.
 Y_RANGE_JS = """() => {
@@ -42,49 +43,23 @@ Y_RANGE_JS = """() => {
 Session = tuple[Experiment, list[StatusGrid]]
 
 
-def wait_until(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Poll a Python-side condition (the session's state), as panel's own UI tests do."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
-
-
 @pytest.fixture
 def serve_grid() -> Iterator[Callable[[Experiment], tuple[str, list[StatusGrid]]]]:
     """Serve a StatusGrid per session on a free port; the grids are kept for assertions."""
-    servers: list[Any] = []
+    with ExitStack() as servers:
 
-    def serve(experiment: Experiment) -> tuple[str, list[StatusGrid]]:
-        grids: list[StatusGrid] = []
+        def serve(experiment: Experiment) -> tuple[str, list[StatusGrid]]:
+            grids: list[StatusGrid] = []
 
-        def app() -> StatusGrid:
-            grids.append(StatusGrid(experiment=experiment, session=SessionState()))
-            return grids[-1]
+            def app() -> StatusGrid:
+                grids.append(StatusGrid(experiment=experiment, session=SessionState()))
+                return grids[-1]
 
-        port = free_port()
-        servers.append(pn.serve({"/": app}, port=port, threaded=True, show=False,
-                                verbose=False, liveness=True))
-        url = f"http://localhost:{port}"
-        wait_until(lambda: _alive(f"{url}/liveness"))
-        return url, grids
+            port = servers.enter_context(panel_server({"/": app}))
+            return f"http://127.0.0.1:{port}", grids
 
-    yield serve
-    for server in servers:
-        server.stop()
-        server.join(timeout=10)
+        yield serve
     pn.state.reset()
-
-
-def _alive(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 def open_experiment(root: Path) -> Experiment:
@@ -124,7 +99,7 @@ def test_legend_shows_each_status_color_and_count(page: Page, serve_grid, exampl
     for status in ALL_STATUSES:
         badge = page.locator(f".st-{status.name}")
         expect(badge).to_contain_text(f"{status.name} {example.counts[status.name]}")
-        expect(badge).to_have_css("background-color", _rgb(PALETTE[status]))
+        expect(badge).to_have_css("background-color", rgb(PALETTE[status]))
 
 
 def test_clicking_a_cell_opens_that_task_and_run(page: Page, serve_grid, example: Experiment):
@@ -211,7 +186,3 @@ def test_scrolling_to_older_runs_keeps_symbols_and_position(page: Page, serve_gr
     page.wait_for_function(f"() => ({CELLS_JS})().some(c => c.run == '2000')")
     assert page.evaluate(Y_RANGE_JS) == pytest.approx([start, end]), "no jump while reading"
 
-
-def _rgb(hex_color: str) -> str:
-    red, green, blue = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
-    return f"rgb({red}, {green}, {blue})"

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
-import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,29 +14,16 @@ from playwright.sync_api import Page, expect
 
 from dashboard.server import report_patterns
 from dashboard.session import SessionState
-from dashboard.testing import free_port
 from dashboard.views.summary_browser import EMPTY_TEXT, ORPHAN_TEXT, SummaryBrowser
 from lute_model.discovery import ExperimentSource, discover
 from lute_model.experiment import Experiment
 from lute_writers.summary_plots import ElogSummaryPlots
+from tests.support.browser import READY
+from tests.support.servers import panel_server
 
-PAGE_READY = "() => window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle"
 FRAME = "iframe[title^='Summary page']"
 NAMED, RUNS, PAGES = ".lb-named select", ".lb-runs select", ".lb-pages select"
 CHOICES = "option:not([value=''])"  # a listbox's visible options
-
-
-def wait_until_listening(port: int, timeout: float = 10.0) -> None:
-    """``pn.serve(threaded=True)`` returns before the server accepts connections."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 def writable(root: Path) -> Path:
@@ -63,27 +49,27 @@ class Served:
 
 @pytest.fixture
 def serve() -> Iterator[Callable[[ExperimentSource], Served]]:
-    def start(source: ExperimentSource) -> Served:
-        experiment = Experiment(source)
-        experiment.refresh()
-        port = free_port()
-        served = Served(experiment, f"http://127.0.0.1:{port}/")
+    with ExitStack() as servers:
 
-        def app() -> pn.viewable.Viewable:
-            state = SessionState(experiment=experiment.name, view="summary")
-            browser = SummaryBrowser(experiment=experiment, session=state)
-            served.sessions.append((pn.state.curdoc, state))
-            return pn.Column(browser, height=800, sizing_mode="stretch_width")
+        def start(source: ExperimentSource) -> Served:
+            experiment = Experiment(source)
+            experiment.refresh()
+            served = Served(experiment, "")
 
-        roots = {experiment.name: source.summary_dir}
-        pn.serve({"/": app}, port=port, address="127.0.0.1", threaded=True,
-                                show=False, websocket_origin=[f"127.0.0.1:{port}"],
-                                extra_patterns=report_patterns(lambda: roots))
-        wait_until_listening(port)
-        return served
+            def app() -> pn.viewable.Viewable:
+                state = SessionState(experiment=experiment.name, view="summary")
+                browser = SummaryBrowser(experiment=experiment, session=state)
+                served.sessions.append((pn.state.curdoc, state))
+                return pn.Column(browser, height=800, sizing_mode="stretch_width")
 
-    yield start
-    pn.state.reset()  # stops the servers started above, and forgets their sessions
+            roots = {experiment.name: source.summary_dir}
+            port = servers.enter_context(panel_server(
+                {"/": app}, extra_patterns=report_patterns(lambda: roots)))
+            served.url = f"http://127.0.0.1:{port}/"
+            return served
+
+        yield start
+    pn.state.reset()  # forgets the sessions of the servers stopped above
 
 
 def example(example_copy, name: str) -> ExperimentSource:
@@ -94,12 +80,12 @@ def example(example_copy, name: str) -> ExperimentSource:
 
 def open_browser(page: Page, served: Served, display_name: str = "") -> None:
     page.goto(served.url)
-    page.wait_for_function(PAGE_READY)
+    page.wait_for_function(READY)
     if display_name:
         served.set_page(display_name)
         page_part = display_name.partition("/")[2].split("/")[-1]
         expect(page.locator(".lb-title")).to_contain_text(page_part)
-        page.wait_for_function(PAGE_READY)
+        page.wait_for_function(READY)
 
 
 def _url_end(experiment: str, display_name: str) -> str:
@@ -159,7 +145,7 @@ def test_keys_step_through_runs_but_not_while_typing(page: Page, serve, example_
     expect(page.locator(FRAME)).to_have_attribute("src", _url_end("cxil1005322", "r8/powders"))
     page.get_by_placeholder("Filter pages…").press("[")
     expect(page.get_by_placeholder("Filter pages…")).to_have_value("[")
-    page.wait_for_function(PAGE_READY)
+    page.wait_for_function(READY)
     expect(page.locator(FRAME)).to_have_attribute("src", _url_end("cxil1005322", "r8/powders"))
     assert page.url == served.url  # Alt+Left did not go Back
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import csv
 import re
-import socket
-import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import panel as pn
@@ -14,23 +13,17 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.session import SessionState
-from dashboard.testing import free_port
 from dashboard.views.task_detail import TaskDetail
 from dashboard.views.task_table import TaskTable
-from lute_model.discovery import discover
 from lute_model.experiment import Experiment
 from lute_model.status import PALETTE, TaskStatus
 from lute_writers.lute_schema import record_task
+from tests.support.browser import open_dashboard, rgb
+from tests.support.experiments import read_experiment
+from tests.support.servers import panel_server
+from tests.support.waits import wait_until
 
 XSS = "<img src=x onerror=window.__xss=1> and <script>window.__xss=2</script>"
-READY = "() => window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle"
-
-
-def _experiment(folder: Path) -> Experiment:
-    (source,), _ = discover([folder])
-    experiment = Experiment(source)
-    experiment.refresh()
-    return experiment
 
 
 class Served:
@@ -39,14 +32,10 @@ class Served:
     def __init__(self, experiment: Experiment, task: str = "", run: str = "") -> None:
         self.experiment = experiment
         self.sessions: list[SessionState] = []
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
+        self.url = ""
         self._initial = {"task": task, "run": run}
-        self.server = pn.serve({"/": self._app}, port=self.port, address="127.0.0.1",
-                               websocket_origin=f"127.0.0.1:{self.port}", threaded=True,
-                               show=False, start=True)
 
-    def _app(self) -> pn.viewable.Viewable:
+    def app(self) -> pn.viewable.Viewable:
         session = SessionState(experiment=self.experiment.name, view="tasks", **self._initial)
         self.sessions.append(session)
         return pn.Column(TaskTable(experiment=self.experiment, session=session),
@@ -55,39 +44,25 @@ class Served:
 
     def open(self, page: Page) -> None:
         page.set_viewport_size({"width": 1400, "height": 1000})
-        page.goto(self.url)
-        page.wait_for_function(READY)
-
-    def wait_listening(self, timeout: float = 20.0) -> None:
-        """The server thread binds its port asynchronously: connect until it answers."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                self.server.join(0.05)
+        open_dashboard(page, self.url)
 
 
 @pytest.fixture
 def serve(example_copy: Callable[[str], Path]) -> Iterator[Callable[..., Served]]:
-    started: list[Served] = []
+    with ExitStack() as servers:
 
-    def start(name: str, prepare: Callable[[Path], None] | None = None, **initial: str) -> Served:
-        folder = example_copy(name)
-        if prepare is not None:
-            prepare(folder)
-        served = Served(_experiment(folder), **initial)
-        started.append(served)
-        served.wait_listening()
-        return served
+        def start(name: str, prepare: Callable[[Path], None] | None = None,
+                  **initial: str) -> Served:
+            folder = example_copy(name)
+            if prepare is not None:
+                prepare(folder)
+            served = Served(read_experiment(folder), **initial)
+            port = servers.enter_context(panel_server({"/": served.app}))
+            served.url = f"http://127.0.0.1:{port}/"
+            return served
 
-    yield start
-    pn.state.reset()  # stops every server this test started
-    for served in started:
-        served.server.join(10)
+        yield start
+    pn.state.reset()
 
 
 def _cells(page: Page, field: str):
@@ -152,13 +127,9 @@ def test_status_cells_have_the_palette_color(serve, page: Page) -> None:
     served.open(page)
     failed = page.locator(".tabulator-cell[tabulator-field=status] .st-FAILED").first
     done = page.locator(".tabulator-cell[tabulator-field=status] .st-COMPLETED").first
-    expect(failed).to_have_css("background-color", _rgb(PALETTE[TaskStatus.FAILED]))
-    expect(done).to_have_css("background-color", _rgb(PALETTE[TaskStatus.COMPLETED]))
+    expect(failed).to_have_css("background-color", rgb(PALETTE[TaskStatus.FAILED]))
+    expect(done).to_have_css("background-color", rgb(PALETTE[TaskStatus.COMPLETED]))
 
-
-def _rgb(hex_color: str) -> str:
-    r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
-    return f"rgb({r}, {g}, {b})"
 
 
 def _record_xss(folder: Path) -> None:
@@ -195,19 +166,11 @@ def test_clicking_a_row_opens_its_detail_with_summary_table_and_report_link(
     report = "/reports/cxil1005322/r7/powders/report.html"
     expect(link).to_have_attribute("href", re.compile(re.escape(report) + "$"))
     page.get_by_role("button", name="open in summary browser").first.click()
-    _wait_until(lambda: served.sessions[-1].view == "summary", page)
+    wait_until(lambda: served.sessions[-1].view == "summary", timeout=5, page=page)
     assert served.sessions[-1].page == "r7/powders"
     page.get_by_role("button", name="✕ Close").click()
     expect(page.get_by_text("Click a cell in the grid or a row in the table")).to_be_visible()
 
-
-def _wait_until(condition: Callable[[], bool], page: Page, timeout_ms: int = 5000) -> None:
-    """Wait on server-side state, letting the browser's event loop run between looks."""
-    for _ in range(timeout_ms // 50):
-        if condition():
-            return
-        page.wait_for_timeout(50)
-    raise AssertionError("condition not met in time")
 
 
 def test_payload_size_shows_before_loading_and_array_summary_after(serve, page: Page) -> None:

@@ -11,8 +11,8 @@ from playwright.sync_api import Page, expect
 from lute_model.status import TaskStatus
 from lute_writers.journal import JOURNAL_NAME, append_event
 from lute_writers.lute_schema import record_task
-from tests.ui.conftest import open_dashboard
-from tests.ui.test_app import ACTIVE_TAB, CXI, copy_of, query, read_experiment
+from tests.support.browser import ACTIVE_TAB, open_dashboard, query
+from tests.support.experiments import CXI, copy_of, read_experiment
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from dashboard.testing import GRID_CELLS_JS
-from tests.ui.conftest import open_dashboard
-from tests.ui.test_app import copy_of, detail_title, read_experiment
+from tests.support.browser import GRID_CELLS_JS, detail_title, open_dashboard
+from tests.support.experiments import copy_of, read_experiment
 
 pytestmark = pytest.mark.timeout(180)
 

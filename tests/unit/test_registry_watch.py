@@ -14,15 +14,7 @@ from pathlib import Path
 from dashboard.registry import Registry, ServeConfig
 from lute_model.status import TaskStatus
 from lute_writers.lute_schema import record_task
-
-
-def _wait(condition, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
+from tests.support.waits import wait_until
 
 
 def test_a_change_in_a_folder_named_with_bytes_that_are_not_utf8_keeps_inotify_on(
@@ -39,7 +31,7 @@ def test_a_change_in_a_folder_named_with_bytes_that_are_not_utf8_keeps_inotify_o
     registry = Registry(ServeConfig(paths=(str(folder),), poll=60.0))  # only inotify wakes it
     registry.start()
     try:
-        assert _wait(lambda: registry.loaded)
+        assert wait_until(lambda: registry.loaded)
         time.sleep(0.5)  # the watch is set up
         with open(os.path.join(bad, b"report.html"), "w") as handle:
             handle.write("<p>odd</p>")
@@ -48,7 +40,7 @@ def test_a_change_in_a_folder_named_with_bytes_that_are_not_utf8_keeps_inotify_o
         (summary / "r0002" / "powders").mkdir(parents=True)
         (summary / "r0002" / "powders" / "report.html").write_text("<p>two</p>")
         experiment = registry.experiments[folder.name]
-        assert _wait(lambda: "r0002/powders" in experiment.pages), \
+        assert wait_until(lambda: "r0002/powders" in experiment.pages), \
             "a change after the odd name was not seen before the next poll (60 s)"
     finally:
         registry.stop()

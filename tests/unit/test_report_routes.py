@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import html
-import itertools
 import os
 import re
-import socket
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urljoin
 from urllib.request import urlopen
@@ -16,22 +15,12 @@ import pytest
 
 from dashboard import jscache
 from dashboard.server import REPORT_SIZE_LIMIT, report_patterns
-from dashboard.testing import threaded_panel_server as panel_server
 from dashboard.views.report_frame import report_iframe_html, report_url
+from tests.support.http import SECRET, hostile_targets, raw_get
+from tests.support.servers import panel_server
 
 DATA = Path(__file__).parents[1] / "data"
-SECRET = "LUTE-SECRET-7f3a9c"
 REPORT = DATA / "cxil1005322" / "stats" / "summary" / "r7" / "powders" / "report.html"
-
-
-def raw_get(port: int, target: bytes) -> tuple[int, bytes]:
-    """Send the request line exactly as given: no client-side normalising or quoting."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-        conn.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                     b"Connection: close\r\n\r\n")
-        response = b"".join(iter(lambda: conn.recv(65536), b""))
-    match = re.match(rb"HTTP/1\.1 (\d{3})", response)
-    return (int(match[1]) if match else 0), response
 
 
 def get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
@@ -76,38 +65,6 @@ def port(experiment: Path) -> Iterator[int]:
     roots = {"exp": experiment}
     with panel_server(extra_patterns=report_patterns(lambda: roots)) as port:
         yield port
-
-
-def hostile_targets(tmp_path: Path) -> list[bytes]:
-    """Request targets aimed at the secrets: ``..`` in every spelling, links, NUL, long names."""
-    ups = ["..", "%2e%2e", "%2E%2E", ".%2e", "%2e.", "%252e%252e", "..%00", "%2e%2e%00",
-           "%c0%ae%c0%ae", "..%c0%af", "...", "..;", "%u002e%u002e"]
-    seps = ["/", "%2f", "%2F", "\\", "%5c", "%5C", "%252f", "//", "/./"]
-    targets = ["secret.txt", "summary_old/secret.html"]
-    starts = ["/reports/exp/", "/reports/exp/r1/page/", "/lute-js/panel/1.9.4/"]
-    paths = [start + sep.join([up] * depth) + sep + target
-             for start, up, sep, depth, target
-             in itertools.product(starts, ups, seps, (1, 3), targets)]
-    absolute = str(tmp_path / "secret.txt")
-    paths += [
-        f"/reports/exp/{absolute}", f"/reports/exp/{absolute.replace('/', '%2f')}",
-        f"/reports/exp//{absolute}", "/reports/exp/link_out.html", "/reports/exp/hard.html",
-        "/reports/exp/dir_out/secret.html", "/reports/exp/dir_out/r1/page/report.html",
-        "/reports/exp/pipe.html", "/reports/%2e%2e/secret.txt", "/reports/exp%2f..%2f/secret.txt",
-        "/reports/..%2fsummary_old/secret.html", "/reports/exp/" + "a" * 4096,
-        "/reports/exp/" + "%2e%2e/" * 700 + "secret.txt", "/reports/exp/" + "x/" * 2000,
-        "/reports/exp/r1\\..\\..\\secret.txt", "/reports/exp/r1/page/report.html/../../../..",
-        "/reports/exp/%00", "/reports/exp/%ff%fe", "/reports/exp/../summary_old%2fsecret.html",
-        "/reports/exp/../secret.txt%00.html",
-        "/reports/exp/r1/../../summary_old/r1/page/report.html",
-        "/lute-js/bokeh/3.9.2/js/" + "../" * 12 + absolute, "/reports/exp/..%ef%bc%8fsecret.txt",
-        report_url("", "exp", "../../secret.txt").replace("/report.html", ""),
-        report_url("", "exp", "../summary_old/r1/page"),
-    ]
-    raw = [p.encode() for p in paths]
-    raw += [b"/reports/exp/..\x00/secret.txt", b"/reports/exp/\xff/../../secret.txt",
-            b"/reports/exp/.. /secret.txt", b"http://127.0.0.1/reports/exp/../secret.txt"]
-    return raw
 
 
 def test_no_hostile_path_reaches_a_file_outside_the_summary_folder(port: int, tmp_path: Path):
@@ -225,16 +182,17 @@ def test_the_report_frame_refuses_script_urls():
 
 def test_the_installed_bokeh_and_panel_are_served_without_a_cache(monkeypatch, tmp_path: Path):
     monkeypatch.setenv("LUTE_DASHBOARD_JS_CACHE", str(tmp_path / "js-cache"))
-    bokeh_js = jscache.locate("bokeh", "3.9.2", "js/bokeh.min.js")
+    bokeh, panel = version("bokeh"), version("panel")  # whatever is installed
+    bokeh_js = jscache.locate("bokeh", bokeh, "js/bokeh.min.js")
     assert bokeh_js is not None and bokeh_js.name == "bokeh.min.js"
-    assert jscache.locate("panel", "1.9.4", "panel.min.js") is not None
-    assert jscache.available("bokeh", "3.9.2") and not jscache.available("bokeh", "0.0.1")
+    assert jscache.locate("panel", panel, "panel.min.js") is not None
+    assert jscache.available("bokeh", bokeh) and not jscache.available("bokeh", "0.0.1")
     for relpath in ["../__init__.py", "js/../../../__init__.py", "/etc/passwd", "js\\x", "js"]:
-        assert jscache.locate("bokeh", "3.9.2", relpath) is None
-    assert jscache.locate("bokeh", "../3.9.2", "js/bokeh.min.js") is None
+        assert jscache.locate("bokeh", bokeh, relpath) is None
+    assert jscache.locate("bokeh", f"../{bokeh}", "js/bokeh.min.js") is None
     assert jscache.locate("numpy", "1.0.0", "x") is None
-    assert jscache.js_fetch_main(["3.9.2"]) == 0
-    assert jscache.js_fetch_main(["panel", "1.9.4;rm"]) == 1
+    assert jscache.js_fetch_main([bokeh]) == 0
+    assert jscache.js_fetch_main(["panel", f"{panel};rm"]) == 1
     assert not (tmp_path / "js-cache").exists()
 
 

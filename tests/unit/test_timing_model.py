@@ -18,7 +18,7 @@ from lute_model.timing import (
 )
 from lute_writers.journal import JOURNAL_NAME, append_event
 from lute_writers.lute_schema import record_task
-from tests.unit.test_trends_compare import read_experiment
+from tests.support.experiments import read_experiment
 
 
 def utc(text: str) -> datetime:

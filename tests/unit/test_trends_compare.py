@@ -5,19 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from lute_model.compare import MISSING, differences, flatten, parse_pair
-from lute_model.discovery import discover
-from lute_model.experiment import Experiment
 from lute_model.status import TaskStatus
 from lute_model.trends import parse_specs, specs_text, value_table
 from lute_writers.lute_schema import record_task
-
-
-def read_experiment(folder: Path) -> Experiment:
-    """The model's state of one experiment folder, read once."""
-    (source,), _ = discover([folder])
-    experiment = Experiment(source)
-    experiment.refresh()
-    return experiment
+from tests.support.experiments import read_experiment
 
 
 def test_a_trend_holds_each_numeric_value_by_run_and_follows_new_rows(tmp_path: Path):
