@@ -49,9 +49,9 @@ def _text(value: Any) -> str:
 _TABLE = HtmlTemplate(
     '<table class="cmp"><thead><tr><th>{{ title }}</th><th>run {{ runs[0] }}</th>'
     "<th>run {{ runs[1] }}</th></tr></thead><tbody>"
-    "{% for name, a, b in rows %}"
-    '<tr class="{{ "differs" if a != b else "" }}"><th>{{ name }}</th>'
-    "<td>{{ text(a) }}</td><td>{{ text(b) }}</td></tr>{% endfor %}</tbody></table>")
+    "{% for name, a, b, differs in rows %}"
+    '<tr class="{{ "differs" if differs else "" }}"><th>{{ name }}</th>'
+    "<td>{{ a }}</td><td>{{ b }}</td></tr>{% endfor %}</tbody></table>")
 _TASK = HtmlTemplate(
     "<h4 class='task'>{{ task }} <small>{% for run, row in sides %}"
     "{% if not loop.first %} · {% endif %}run {{ run }} "
@@ -73,7 +73,8 @@ _SIDES = HtmlTemplate(
 
 def _table(title: str, rows: list[tuple[str, Any, Any]], runs: tuple[str, str]) -> Markup:
     """A name | first run | second run table; rows whose sides differ are marked."""
-    return _TABLE(title=title, rows=rows, runs=runs, text=_text)
+    shown = [(name, _text(a), _text(b), a != b) for name, a, b in rows]
+    return _TABLE(title=title, rows=shown, runs=runs)
 
 
 class CompareView(pn.viewable.Viewer):
