@@ -138,8 +138,10 @@ class GatedDocHandler(_GatedSession, DocHandler):
     """Panel's page handler (``GET /``), in line at the gate."""
 
     async def get(self, *args: Any, **kwargs: Any) -> None:
-        if not self.current_user:  # the way to the login page costs nothing: no line
-            await super().get(*args, **kwargs)
+        if not self.current_user:
+            # The way to the login page costs nothing: no line.  Panel's ``get`` is
+            # @authenticated, which redirects and returns None (nothing to await).
+            super().get(*args, **kwargs)
             return
         await self._in_turn(super().get, *args, **kwargs)
 
