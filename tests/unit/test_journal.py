@@ -13,12 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from lute_model.discovery import discover
-from lute_model.experiment import Experiment
 from lute_model.sources.journal import JOURNAL_NAME, JournalReader
 from lute_model.status import TaskStatus
 from lute_writers.journal import append_event, event_line
 from lute_writers.lute_schema import record_task
+from tests.support.experiments import read_experiment
 
 
 def test_event_line_refuses_unknown_status_and_missing_run():
@@ -86,17 +85,10 @@ def test_concurrent_appenders_never_interleave(tmp_path: Path):
     assert len(delta.rows) == 800 and not delta.problems
 
 
-def _experiment(folder: Path) -> Experiment:
-    sources, _ = discover([folder])
-    experiment = Experiment(sources[0])
-    experiment.refresh()
-    return experiment
-
-
 def test_merge_rule_latest_by_time_and_a_database_row_is_final(example_copy):
     folder = example_copy("mfxp1001123")
     journal = folder / "work_dir" / JOURNAL_NAME
-    experiment = _experiment(folder)
+    experiment = read_experiment(folder)
     append_event(journal, task="Test", run="40", status="PENDING", time="2030-01-01T00:00:00Z")
     append_event(journal, task="Test", run="40", status="RUNNING", time="2030-01-01T00:00:01Z")
     change = experiment.refresh()
@@ -117,7 +109,7 @@ def test_merge_rule_latest_by_time_and_a_database_row_is_final(example_copy):
 
 def test_a_task_seen_only_in_the_journal_gets_a_column(example_copy):
     folder = example_copy("mfxp1001123")
-    experiment = _experiment(folder)
+    experiment = read_experiment(folder)
     append_event(folder / "work_dir" / JOURNAL_NAME, task="NewTask", run="37", status="RUNNING")
     change = experiment.refresh()
     assert change.new_tasks == ["NewTask"] and experiment.tasks[-1] == "NewTask"
@@ -147,7 +139,7 @@ def test_a_task_running_past_its_task_timeout_is_flagged_stalled(tmp_path: Path)
     start = datetime(2030, 1, 1, tzinfo=timezone.utc)
     append_event(journal, task="Default", run="1", status="RUNNING",
                  time="2030-01-01T00:00:00Z")
-    experiment = _experiment(tmp_path)
+    experiment = read_experiment(tmp_path)
     stalled = lambda seconds: sorted(  # noqa: E731
         row.task for row in experiment.overdue(start + timedelta(seconds=seconds)))
     assert stalled(599) == [] and stalled(601) == ["Default"]  # LUTE's default
