@@ -148,8 +148,7 @@ def test_the_column_choice_goes_into_the_link_and_a_reloaded_link_keeps_it(
         expect(column(page, CCSTAR).first).to_have_text("[0.945 0.9412599 4916 10.58 0.745 1.145]")
         before = list(fields(page))
 
-        page.goto(page.url)  # the link, opened again: a new session
-        page.wait_for_function("() => Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle")
+        open_dashboard(page, page.url)  # the link, opened again: a new session
         expect(runs(page).first).to_be_visible()
         expect(column(page, CCSTAR).first).to_have_text("[0.945 0.9412599 4916 10.58 0.745 1.145]")
         assert list(fields(page)) == before
