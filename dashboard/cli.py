@@ -238,9 +238,11 @@ def _add_serve(commands: Commands) -> None:
 
 def _add_js(commands: Commands) -> None:
     js = commands.add_parser("js", help="manage the offline cache of bokeh/panel JavaScript")
-    js.add_argument("js_args", nargs=argparse.REMAINDER,
-                    help="fetch [bokeh|panel] VERSION")
-    js.set_defaults(func=cmd_js)
+    actions = js.add_subparsers(dest="js_command", required=True, metavar="fetch")
+    fetch = actions.add_parser("fetch", help="cache the JavaScript/CSS of a bokeh or panel "
+                                             "version that summary pages name")
+    fetch.add_argument("js_args", nargs=argparse.REMAINDER, help="[bokeh|panel] VERSION")
+    fetch.set_defaults(func=cmd_js)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,6 +14,7 @@ from urllib.request import urlopen
 import pytest
 
 from dashboard import jscache
+from dashboard.cli import main as cli_main
 from dashboard.server import REPORT_SIZE_LIMIT, report_patterns
 from dashboard.views.report_frame import report_iframe_html, report_url
 from tests.support.http import SECRET, hostile_targets, raw_get
@@ -191,8 +192,10 @@ def test_the_installed_bokeh_and_panel_are_served_without_a_cache(monkeypatch, t
         assert jscache.locate("bokeh", bokeh, relpath) is None
     assert jscache.locate("bokeh", f"../{bokeh}", "js/bokeh.min.js") is None
     assert jscache.locate("numpy", "1.0.0", "x") is None
-    assert jscache.js_fetch_main([bokeh]) == 0
-    assert jscache.js_fetch_main(["panel", f"{panel};rm"]) == 1
+    # As the README and the server's message tell people to type it.
+    assert cli_main(["js", "fetch", "bokeh", bokeh]) == 0
+    assert cli_main(["js", "fetch", bokeh]) == 0  # bokeh unless told otherwise
+    assert cli_main(["js", "fetch", "panel", f"{panel};rm"]) == 1
     assert not (tmp_path / "js-cache").exists()
 
 
