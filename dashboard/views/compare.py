@@ -15,15 +15,15 @@ import asyncio
 from typing import Any
 
 import panel as pn
-import param
 from markupsafe import Markup
 
-from dashboard.session import SessionState, subscribe
+from dashboard.session import subscribe
+from dashboard.views.base import SessionView
 from dashboard.views.detail_parts import DETAIL_CSS
 from dashboard.views.report_frame import report_iframe, report_url
 from dashboard.views.templates import PARAGRAPH, HtmlTemplate, status_css
 from lute_model.compare import MISSING, differences, parse_pair
-from lute_model.experiment import Experiment, ExperimentChange
+from lute_model.experiment import ExperimentChange
 from lute_model.page_index import natural_key, page_index
 from lute_model.results import TaskRun
 from lute_model.trends import value_table
@@ -77,11 +77,8 @@ def _table(title: str, rows: list[tuple[str, Any, Any]], runs: tuple[str, str]) 
     return _TABLE(title=title, rows=shown, runs=runs)
 
 
-class CompareView(pn.viewable.Viewer):
+class CompareView(SessionView):
     """Two runs of one experiment, for one session; follows ``session.compare``."""
-
-    experiment = param.ClassSelector(class_=Experiment, doc="The shared experiment shown.")
-    session = param.ClassSelector(class_=SessionState, doc="This browser session's choices.")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)

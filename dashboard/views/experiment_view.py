@@ -30,6 +30,10 @@ from lute_model.experiment import Experiment, ExperimentChange
 SCREENS = [("overview", "Overview"), ("tasks", "Tasks"), ("runs", "Runs"),
            ("summary", "Summary pages"), ("trends", "Trends"), ("compare", "Compare"),
            ("timing", "Timing"), ("problems", "Problems")]
+#: The view of each screen but Problems (which shows the experiment's, not a session's).
+SCREEN_VIEWS = {"overview": StatusGrid, "tasks": TaskTable, "runs": RunsView,
+                "summary": SummaryScreen, "trends": TrendsView, "compare": CompareView,
+                "timing": TimingView}
 #: Views that are a mode of another screen's tab.
 SHOWN_IN = {"sheet": "summary"}
 #: Screens beside which a Task detail opens (a click there chooses a Task and run).
@@ -69,22 +73,9 @@ class ExperimentView(pn.viewable.Viewer):
     # -- screens -------------------------------------------------------------
 
     def _make(self, key: str) -> pn.viewable.Viewable:
-        args = {"experiment": self.experiment, "session": self.session}
-        if key == "overview":
-            return StatusGrid(**args)
-        if key == "tasks":
-            return TaskTable(**args)
-        if key == "runs":
-            return RunsView(**args)
-        if key == "summary":
-            return SummaryScreen(**args)
-        if key == "trends":
-            return TrendsView(**args)
-        if key == "compare":
-            return CompareView(**args)
-        if key == "timing":
-            return TimingView(**args)
-        return ProblemsView(experiment=self.experiment)
+        if key == "problems":
+            return ProblemsView(experiment=self.experiment)
+        return SCREEN_VIEWS[key](experiment=self.experiment, session=self.session)
 
     def _open(self, key: str) -> None:
         key = SHOWN_IN.get(key, key)

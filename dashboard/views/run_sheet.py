@@ -20,11 +20,12 @@ from typing import Any
 import panel as pn
 import param
 
-from dashboard.session import SessionState, subscribe
+from dashboard.session import subscribe
+from dashboard.views.base import SessionView
 from dashboard.views.report_frame import report_iframe, report_url
 from dashboard.views.summary_browser import SummaryBrowser
 from dashboard.views.templates import NEW_TAB_LINK, HtmlTemplate
-from lute_model.experiment import Experiment, ExperimentChange
+from lute_model.experiment import ExperimentChange
 from lute_model.page_index import natural_key, page_index
 from lute_model.runs import run_key
 from lute_model.shared_cache import SharedCache
@@ -68,11 +69,8 @@ def _pages_by_run(pages: Mapping[str, Any]) -> dict[int, list[str]]:
     return by_run
 
 
-class RunSheet(pn.viewable.Viewer):
+class RunSheet(SessionView):
     """Every summary page of ``session.run``, one under the other; steps through runs."""
-
-    experiment = param.ClassSelector(class_=Experiment, doc="The shared experiment shown.")
-    session = param.ClassSelector(class_=SessionState, doc="This browser session's choices.")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -161,11 +159,8 @@ class RunSheet(pn.viewable.Viewer):
                          sizing_mode="stretch_both")
 
 
-class SummaryScreen(pn.viewable.Viewer):
+class SummaryScreen(SessionView):
     """The Summary pages tab: the page browser, or the run sheet of one run."""
-
-    experiment = param.ClassSelector(class_=Experiment, doc="The shared experiment shown.")
-    session = param.ClassSelector(class_=SessionState, doc="This browser session's choices.")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)

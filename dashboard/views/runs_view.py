@@ -22,7 +22,8 @@ import pandas as pd
 import panel as pn
 import param
 
-from dashboard.session import SessionState, subscribe
+from dashboard.session import subscribe
+from dashboard.views.base import SessionView
 from dashboard.views.runs_columns import (
     RUN_TITLE,
     TABLE_CONFIGURATION,
@@ -56,11 +57,9 @@ def shared_table(experiment: Experiment) -> RunTable:
     return run_table(experiment, visible)
 
 
-class RunsView(pn.viewable.Viewer):
+class RunsView(SessionView):
     """The "runs" screen of one experiment for one session."""
 
-    experiment = param.ClassSelector(class_=Experiment, doc="The experiment shown (shared).")
-    session = param.ClassSelector(class_=SessionState, doc="This browser session's choices.")
     ranges = param.Dict(default={}, doc="Range filters: column key -> (low, high).")
 
     def __init__(self, **params: Any) -> None:

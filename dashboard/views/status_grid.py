@@ -31,7 +31,6 @@ import math
 from typing import Any
 
 import panel as pn
-import param
 from bokeh.models import (
     ColumnDataSource,
     CustomJS,
@@ -47,7 +46,8 @@ from bokeh.models import (
 from bokeh.models.dom import Div, Styles, ValueRef
 from bokeh.plotting import figure
 
-from dashboard.session import SessionState, subscribe
+from dashboard.session import subscribe
+from dashboard.views.base import SessionView
 from dashboard.views.grid_columns import (
     COLUMNS,
     LABEL_CHARS,
@@ -62,7 +62,7 @@ from dashboard.views.grid_columns import (
     symbols_in_view,
 )
 from dashboard.views.templates import HtmlTemplate, legend, status_css
-from lute_model.experiment import Experiment, ExperimentChange
+from lute_model.experiment import ExperimentChange
 from lute_model.status import SYMBOL, TEXT_ON
 
 #: Rows shown before the person scrolls: the last hour or two of an experiment.
@@ -86,12 +86,8 @@ _LEGEND = HtmlTemplate(
     "runs; click a cell to open that Task.</div>")
 
 
-class StatusGrid(pn.viewable.Viewer):
+class StatusGrid(SessionView):
     """The run × Task grid of one experiment for one session; a click opens that Task's detail."""
-
-    experiment = param.ClassSelector(class_=Experiment, doc="The shared experiment shown.")
-    session = param.ClassSelector(class_=SessionState,
-                                  doc="This browser session's state: a click sets task and run.")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)

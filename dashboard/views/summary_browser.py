@@ -29,11 +29,12 @@ from typing import Any
 import panel as pn
 import param
 
-from dashboard.session import SessionState, subscribe
+from dashboard.session import subscribe
+from dashboard.views.base import SessionView
 from dashboard.views.listbox import NO_CHOICE, Listbox, NavigationKeys
 from dashboard.views.report_frame import report_iframe_html, report_url
 from dashboard.views.templates import NEW_TAB_LINK, HtmlTemplate
-from lute_model.experiment import Experiment, ExperimentChange
+from lute_model.experiment import ExperimentChange
 from lute_model.page_index import PageIndex, page_index
 from lute_model.sizes import size_text
 from lute_model.sources.summary_tree import SummaryPage
@@ -71,11 +72,8 @@ def _matches(text: str, needle: str) -> bool:
     return not needle or needle in text.casefold()
 
 
-class SummaryBrowser(pn.viewable.Viewer):
+class SummaryBrowser(SessionView):
     """Browse one experiment's summary pages; follows ``session.page``."""
-
-    experiment = param.ClassSelector(class_=Experiment, doc="The experiment whose pages to show.")
-    session = param.ClassSelector(class_=SessionState, doc="This browser tab's view state.")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)

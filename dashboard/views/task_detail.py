@@ -16,15 +16,15 @@ import time
 from typing import Any
 
 import panel as pn
-import param
 
-from dashboard.session import SessionState, subscribe
+from dashboard.session import subscribe
+from dashboard.views.base import SessionView
 from dashboard.views.detail_parts import html, kv_table, paragraph, section
 from dashboard.views.execution_details import ExecutionDetailView
 from dashboard.views.live import Elapsed, started_at
 from dashboard.views.report_frame import report_url
 from dashboard.views.templates import NEW_TAB_LINK, HtmlTemplate
-from lute_model.experiment import Experiment, ExperimentChange
+from lute_model.experiment import ExperimentChange
 from lute_model.payloads import PayloadPreview, preview
 from lute_model.results import TaskRun
 from lute_model.runs import run_key
@@ -62,11 +62,8 @@ _OUTSIDE = HtmlTemplate('<span class="mono">{{ path }}</span> <span class="note"
 #: A page's name or link, and what is odd about it, if anything.
 _NOTED = HtmlTemplate('{{ text }}{% if note %} <span class="note">{{ note }}</span>{% endif %}')
 
-class TaskDetail(pn.viewable.Viewer):
+class TaskDetail(SessionView):
     """The chosen Task execution, read-only; links lead to its summary pages."""
-
-    experiment = param.ClassSelector(class_=Experiment, doc="The experiment shown (shared).")
-    session = param.ClassSelector(class_=SessionState, doc="This browser session's choices.")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)

@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import panel as pn
-import param
 from bokeh.models.widgets.tables import HTMLTemplateFormatter, NumberFormatter
 
-from dashboard.session import SessionState, subscribe
+from dashboard.session import subscribe
+from dashboard.views.base import SessionView
 from dashboard.views.templates import HtmlTemplate, status_css, visible
 from lute_model.experiment import Experiment, ExperimentChange
 from lute_model.results import TaskRun
@@ -144,11 +144,8 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-class TaskTable(pn.viewable.Viewer):
+class TaskTable(SessionView):
     """The "tasks" screen's table: every execution, filtered and sorted per session."""
-
-    experiment = param.ClassSelector(class_=Experiment, doc="The experiment shown (shared).")
-    session = param.ClassSelector(class_=SessionState, doc="This browser session's choices.")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)

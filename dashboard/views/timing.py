@@ -22,10 +22,11 @@ import param
 from bokeh.models import ColumnDataSource, DatetimeTickFormatter, FactorRange, HoverTool
 from bokeh.plotting import figure
 
-from dashboard.session import SessionState, subscribe
+from dashboard.session import subscribe
+from dashboard.views.base import SessionView
 from dashboard.views.detail_parts import DETAIL_CSS
 from dashboard.views.templates import HtmlTemplate, status_css
-from lute_model.experiment import Experiment, ExperimentChange
+from lute_model.experiment import ExperimentChange
 from lute_model.runs import run_key
 from lute_model.status import PALETTE
 from lute_model.timing import Timing, median_durations, run_timeline, runs_per_hour
@@ -98,11 +99,8 @@ def timeline_columns(timings: list[Timing], now: datetime) -> dict[str, list[Any
     return columns
 
 
-class TimingView(pn.viewable.Viewer):
+class TimingView(SessionView):
     """Timing of one experiment for one session; follows ``session.run``."""
-
-    experiment = param.ClassSelector(class_=Experiment, doc="The shared experiment shown.")
-    session = param.ClassSelector(class_=SessionState, doc="This browser session's choices.")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)

@@ -24,9 +24,10 @@ import panel as pn
 import param
 from bokeh.models import ColumnDataSource, DataRange1d
 
-from dashboard.session import SessionState, subscribe
+from dashboard.session import subscribe
+from dashboard.views.base import SessionView
 from dashboard.views.templates import HtmlTemplate, visible
-from lute_model.experiment import Experiment, ExperimentChange
+from lute_model.experiment import ExperimentChange
 from lute_model.trends import Spec, parse_specs, specs_text, value_table
 
 PLOT_HEIGHT = 480
@@ -129,11 +130,8 @@ def _follow_data(figure: Any, scatters: list[Any]) -> None:
                     axis.axis_label_text_color = own[0].glyph.fill_color
 
 
-class TrendsView(pn.viewable.Viewer):
+class TrendsView(SessionView):
     """Chosen values against run, for one session; follows ``session.trend``."""
-
-    experiment = param.ClassSelector(class_=Experiment, doc="The shared experiment shown.")
-    session = param.ClassSelector(class_=SessionState, doc="This browser session's choices.")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)

@@ -121,5 +121,5 @@ def test_an_experiment_with_new_results_moves_to_the_top(page: Page, tmp_path: P
         append_event(root / quiet / "work_dir" / JOURNAL_NAME, task="Task00", run="3",
                      status="RUNNING")
         expect(page.locator(ROWS).first).to_contain_text(
-            quiet, timeout=int((ACTIVITY_EVERY + 10) * 1000))
+            quiet, timeout=int((ACTIVITY_EVERY + 25) * 1000))  # slack for a loaded CI
         expect(page.locator(f"{ROWS} td.when").first).to_have_text("just now")
