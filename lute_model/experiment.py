@@ -99,6 +99,9 @@ class Experiment(param.Parameterized):
         # paths under any of them belong here, even in a renamed copy.
         self._owners: set[str] = set()
         self._task_timeout: float | None = None
+        #: Cells whose latest is a live RUNNING (a journal event): all that can be overdue.
+        #: Replaced, never changed, so a reader may iterate the one it took.
+        self._live_running: dict[tuple, TaskRun] = {}
         # Runs in ascending order and as a set, kept up to date in place (insort, not sort).
         self._runs_ascending: list[Any] = []
         self._run_set: set[Any] = set()
@@ -180,12 +183,17 @@ class Experiment(param.Parameterized):
                   else self.counts)
         named: set[str] = set()  # pages new rows name: the tree looks at them at once
         news = self.loaded  # the first read is no news: no transitions
+        running = {} if change.reset else dict(self._live_running)
         for row in change.rows + change.events:
             cell = (row.task, row.run_key)
             current = latest.get(cell)
             if current is None or newer(row, current):
                 latest[cell] = row
                 change.cells.append(cell)
+                if row.status is TaskStatus.RUNNING and row.rowid is None:
+                    running[cell] = row
+                else:
+                    running.pop(cell, None)
                 before = None if current is None else current.status
                 if before is not None:
                     counts[before.name] -= 1
@@ -203,6 +211,7 @@ class Experiment(param.Parameterized):
                 refs = page_refs.get(name, [])
                 if cell not in refs:  # a list is replaced, never changed: O(new rows)
                     page_refs[name] = [*refs, cell]
+        self._live_running = running
         return latest, page_refs, counts, named
 
     def _read_pages(self, change: ExperimentChange, named: set[str]) -> dict[str, SummaryPage]:
@@ -308,9 +317,7 @@ class Experiment(param.Parameterized):
         """
         now = now or datetime.now(timezone.utc)
         late = []
-        for row in self.latest.values():
-            if row.status is not TaskStatus.RUNNING or row.rowid is not None:
-                continue
+        for row in self._live_running.values():  # not every cell: this runs every second
             started = parse_time(row.timestamp)
             if started is not None and (now - started).total_seconds() > self.timeout_of(row):
                 late.append(row)

@@ -18,6 +18,7 @@ import io
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import panel as pn
 import param
@@ -217,17 +218,23 @@ class RunsView(SessionView):
     # -- filters -------------------------------------------------------------
 
     @staticmethod
-    def _mask(df: pd.DataFrame, ranges: dict[str, Range]) -> pd.Series:
-        """Runs inside every range; a run without the value is outside."""
-        mask = pd.Series(True, index=df.index)
-        for key, (low, high) in ranges.items():
-            if key not in df.columns:
-                continue
+    def _mask(df: pd.DataFrame, ranges: dict[str, Range]) -> pd.DataFrame:
+        """Runs inside every range; a run without the value is outside.
+
+        Returns the rows, not a mask: Panel combines masks with pandas' ``&=``, which aligns
+        their indexes first (tens of ms at 10,000 runs, on every page a session opens).
+        """
+        applied = [(key, low, high) for key, (low, high) in ranges.items() if key in df.columns]
+        if not applied:
+            return df
+        mask = np.ones(len(df), dtype=bool)
+        for key, low, high in applied:
+            values = df[key].to_numpy()
             if low is not None:
-                mask &= df[key] >= low
+                mask &= values >= low
             if high is not None:
-                mask &= df[key] <= high
-        return mask
+                mask &= values <= high
+        return df[mask]
 
     def _filter_column(self, _event: Any = None) -> None:
         """The bounds show the chosen column's range (none: empty)."""
