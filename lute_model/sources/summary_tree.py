@@ -82,7 +82,6 @@ class TreeDelta:
     changed: list[SummaryPage] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    ok: bool = True
 
 
 class SummaryTreeReader:
@@ -116,11 +115,9 @@ class SummaryTreeReader:
         except OSError as err:
             delta.removed = sorted(self._pages)
             self._forget()
-            delta.ok = False
             delta.problems.append(Problem(str(self.root), _missing_message(err)))
             return delta
         if not os.path.isdir(self.root):
-            delta.ok = False
             delta.problems.append(Problem(str(self.root), "the summary folder is a file."))
             return delta
         self._refreshes += 1
