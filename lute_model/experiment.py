@@ -28,7 +28,7 @@ from lute_model.changes import (
 )
 from lute_model.discovery import ExperimentSource
 from lute_model.problems import Problem
-from lute_model.results import ExecutionDetails, TaskRun
+from lute_model.results import DescribedAnalysis, TaskRun
 from lute_model.runs import run_key
 from lute_model.shared_cache import SharedCache
 from lute_model.sources.journal import JOURNAL_NAME, JournalReader, parse_time
@@ -333,10 +333,10 @@ class Experiment(param.Parameterized):
         rows = [r for r in self.executions if r.task == task and r.run_key == key]
         return sorted(rows, key=order_key)
 
-    def details(self, row: TaskRun) -> ExecutionDetails:
+    def details(self, row: TaskRun) -> DescribedAnalysis:
         """Parameters, environment and Executor of an execution (may read the database:
         call it off the UI thread).  A row whose database is gone gives what it carries."""
         reader = self.reader_for(row)
         if reader is None:
-            return ExecutionDetails.of_v1_row(row)
+            return DescribedAnalysis.of_v1_row(row)
         return reader.details(row)

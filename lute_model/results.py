@@ -3,7 +3,7 @@
 ``TaskResult`` mirrors LUTE's dataclass field by field and reads it by duck
 typing, so LUTE need not be installed; the Executor hook reads LUTE's live
 result through it.  LUTE's ``DescribedAnalysis`` is what a row's
-:class:`ExecutionDetails` shows (parameters, environment, Executor).
+:class:`DescribedAnalysis` shows (parameters, environment, Executor).
 ``TaskRun`` is what the readers produce, one per database row or journal event:
 a frozen slotted dataclass rather than a Parameterized, because an experiment
 holds tens of thousands of them and nothing watches a single row.
@@ -122,8 +122,11 @@ class TaskRun:
 
 
 @dataclass(frozen=True, slots=True)
-class ExecutionDetails:
-    """An execution's parameters, environment and Executor: what its detail view shows.
+class DescribedAnalysis:
+    """LUTE's ``DescribedAnalysis`` of one execution, as read back from ``lute.db``: its
+    parameters, environment and Executor, with LUTE's field names.  Its ``task_result``
+    is the execution's :class:`TaskRun`, which the state keeps; this part is read on
+    demand, as the detail view opens.
 
     The v1 layout keeps them in the Task table's row (``TaskRun.parameters``,
     ``exec_cfg``); the v2 layout in rows of other tables that newer LUTE
@@ -131,23 +134,23 @@ class ExecutionDetails:
     Task ends), so for v2 they are read when a detail is opened, never kept.
     """
 
-    parameters: dict[str, Any] = field(default_factory=dict)
-    environment: dict[str, str] = field(default_factory=dict)
-    executor: str = ""
+    task_parameters: dict[str, Any] = field(default_factory=dict)
+    task_env: dict[str, str] = field(default_factory=dict)
     poll_interval: Any = None
-    communicators: tuple[str, ...] = ()
-    task_version: str | None = None
+    communicator_desc: tuple[str, ...] = ()
+    executor_name: str = ""  # newer LUTE names the Executor in its DescribedAnalysis
+    task_version: str | None = None  # newer LUTE's task_version table, as text
 
     @classmethod
-    def of_v1_row(cls, row: TaskRun) -> ExecutionDetails:
+    def of_v1_row(cls, row: TaskRun) -> DescribedAnalysis:
         """What a v1 row carries: ``exec_cfg.env`` is ``KEY=value`` pairs joined by ';'."""
         cfg = row.exec_cfg
         pairs = (pair.partition("=") for pair in text_of(cfg.get("env")).split(";") if pair)
         return cls(
-            parameters=row.parameters,
-            environment={key: value for key, _, value in pairs},
+            task_parameters=row.parameters,
+            task_env={key: value for key, _, value in pairs},
             poll_interval=cfg.get("poll_interval"),
-            communicators=tuple(c for c in text_of(cfg.get("communicator_desc")).split(";")
+            communicator_desc=tuple(c for c in text_of(cfg.get("communicator_desc")).split(";")
                                 if c),
         )
 

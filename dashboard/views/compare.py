@@ -194,7 +194,7 @@ class CompareView(SessionView):
         wanted = [row for _task, *both in rows for row in both if row is not None]
         try:
             found = await asyncio.to_thread(
-                lambda: {(row.task, row.run_key): self.experiment.details(row).parameters
+                lambda: {(row.task, row.run_key): self.experiment.details(row).task_parameters
                          for row in wanted})
         except Exception as err:  # an unreadable database: say so where parameters go
             found = {(row.task, row.run_key): {"(could not be read)": str(err)}

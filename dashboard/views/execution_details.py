@@ -18,7 +18,7 @@ import panel as pn
 from dashboard.views.detail_parts import html, kv_table, paragraph, section
 from dashboard.views.templates import PARAGRAPH
 from lute_model.experiment import Experiment
-from lute_model.results import ExecutionDetails, TaskRun
+from lute_model.results import DescribedAnalysis, TaskRun
 
 _NAME_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -85,7 +85,7 @@ class ExecutionDetailView:
             self._parameters.loading = self._environment.loading = True
             pn.state.execute(self._load)
         else:
-            self._show(ExecutionDetails.of_v1_row(row))
+            self._show(DescribedAnalysis.of_v1_row(row))
 
     async def _load(self) -> None:
         try:
@@ -98,21 +98,21 @@ class ExecutionDetailView:
         finally:
             self._parameters.loading = self._environment.loading = False
 
-    def _show(self, details: ExecutionDetails) -> None:
-        tree = (details.parameters if self.row.layout == "v2"
-                else nest_parameters(details.parameters))
+    def _show(self, details: DescribedAnalysis) -> None:
+        tree = (details.task_parameters if self.row.layout == "v2"
+                else nest_parameters(details.task_parameters))
         self._parameters.objects = [pn.pane.JSON(
             _json_safe(tree), depth=1, name="parameters", sizing_mode="stretch_width",
             margin=(0, 10), styles={"overflow-x": "auto"})] if tree else [
             paragraph("muted", "(none stored)")]
-        env = kv_table(sorted(details.environment.items()), mono=True)
-        if not details.environment:
+        env = kv_table(sorted(details.task_env.items()), mono=True)
+        if not details.task_env:
             env = PARAGRAPH(kind="muted", text="(no environment stored for this execution)")
         pairs = [("poll interval", "–" if details.poll_interval is None
                   else f"{details.poll_interval} s"),
-                 ("communicators", "; ".join(details.communicators) or "–")]
-        if details.executor:
-            pairs.insert(0, ("Executor", details.executor))
+                 ("communicators", "; ".join(details.communicator_desc) or "–")]
+        if details.executor_name:
+            pairs.insert(0, ("Executor", details.executor_name))
         if details.task_version:
             pairs.append(("Task version", details.task_version))
         self._environment.objects = [html(env + kv_table(pairs))]

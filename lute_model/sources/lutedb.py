@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import quote as url_quote
 
 from lute_model.problems import Problem
-from lute_model.results import ExecutionDetails, TaskRun
+from lute_model.results import DescribedAnalysis, TaskRun
 from lute_model.sources.db_common import SUMMARY_KEEP, decode_text, quote
 from lute_model.sources.lutedb_v1 import V1Tables
 from lute_model.sources.lutedb_v2 import V2Executions
@@ -230,10 +230,10 @@ class LuteDbReader:
         finally:
             con.close()
 
-    def details(self, row: TaskRun) -> ExecutionDetails:
+    def details(self, row: TaskRun) -> DescribedAnalysis:
         """Parameters, environment and Executor of a row: kept in a v1 row, read for v2."""
         if row.layout != "v2":
-            return ExecutionDetails.of_v1_row(row)
+            return DescribedAnalysis.of_v1_row(row)
         con = self._connect()
         try:
             return self._v2_of(con).details(con, row)

@@ -19,7 +19,7 @@ import json
 import sqlite3
 from typing import Any
 
-from lute_model.results import ExecutionDetails, TaskRun, schema_names, text_of
+from lute_model.results import DescribedAnalysis, TaskRun, schema_names, text_of
 from lute_model.sources.db_common import (
     PARAMETER_KEEP,
     SUMMARY_KEEP,
@@ -217,7 +217,7 @@ class V2Executions:
             raise KeyError(f"{task} execution {rowid}")
         return kept_text(found[0], cut=limit is not None) if column == "summary" else found[0]
 
-    def details(self, con: sqlite3.Connection, row: TaskRun) -> ExecutionDetails:
+    def details(self, con: sqlite3.Connection, row: TaskRun) -> DescribedAnalysis:
         """Parameters (decoded from JSON), environment, Executor and Task version of a row."""
         parameters: dict[str, Any] = {}
         if {"execution_id", "name", "value"} <= set(self.columns.get("parameters", ())):
@@ -232,10 +232,10 @@ class V2Executions:
                 "SELECT name, value FROM environment WHERE execution_id = ? ORDER BY id",
                 (row.rowid,))}
         cfg = row.exec_cfg
-        return ExecutionDetails(
-            parameters=parameters, environment=environment,
-            executor=text_of(cfg.get("name")), poll_interval=cfg.get("poll_interval"),
-            communicators=tuple(c for c in text_of(cfg.get("communicator_desc")).split(";")
+        return DescribedAnalysis(
+            task_parameters=parameters, task_env=environment,
+            executor_name=text_of(cfg.get("name")), poll_interval=cfg.get("poll_interval"),
+            communicator_desc=tuple(c for c in text_of(cfg.get("communicator_desc")).split(";")
                                 if c),
             task_version=self._task_version(con, row.rowid))
 

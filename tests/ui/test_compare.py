@@ -32,7 +32,7 @@ def test_a_compare_link_shows_only_differing_parameters_and_both_runs_values(
         expect(page.get_by_text("Run 11 compared with run 12")).to_be_visible()
         for task in ("FindPeaksPyAlgos", "IndexCrystFEL"):
             rows = [experiment.latest[(task, run)] for run in (11, 12)]
-            changed = differences(*(experiment.details(row).parameters for row in rows))
+            changed = differences(*(experiment.details(row).task_parameters for row in rows))
             table = page.locator("table.cmp").filter(has_text="parameter that differs").filter(
                 has=page.locator("th", has_text=changed[0][0]))
             shown = table.first.locator("tbody th")

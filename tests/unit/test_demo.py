@@ -44,8 +44,8 @@ def test_the_default_demo_is_stored_in_the_v2_layout_with_every_status(
     assert "r12/powders" in experiment.page_refs
     row = experiment.latest[("IndexCrystFEL", 9)]
     details = experiment.details(row)
-    assert details.parameters["indexing"] and details.environment["SLURM_JOB_PARTITION"]
-    assert details.executor == "MPIExecutor"
+    assert details.task_parameters["indexing"] and details.task_env["SLURM_JOB_PARTITION"]
+    assert details.executor_name == "MPIExecutor"
 
 
 def _query(db: Path, sql: str) -> list[tuple]:

@@ -85,21 +85,22 @@ def test_details_decode_json_parameters_and_read_the_environment_rows(example: P
     for row in rows:
         details = reader.details(row)
         if row.layout == "v1":
-            assert details.parameters is row.parameters
-            assert set(details.environment) >= FIRST_PARTY_ENV - {"LUTE_DB_SPEC_VERSION"}
+            assert details.task_parameters is row.parameters
+            assert set(details.task_env) >= FIRST_PARTY_ENV - {"LUTE_DB_SPEC_VERSION"}
             continue
         detail = next(d for d in MANIFEST["task_tables"][row.task]["rows_detail"]
                       if d["layout"] == "v2" and d["id"] == row.rowid)
-        assert len(details.parameters) == detail["n_parameters"]
-        assert len(details.environment) == detail["n_environment"]
-        assert (not details.environment) == ((row.task, row.rowid) in no_env)
-        assert details.executor == detail["executor"]
-        assert details.communicators[-1].startswith("SocketCommunicator: Communicates using ZMQ")
+        assert len(details.task_parameters) == detail["n_parameters"]
+        assert len(details.task_env) == detail["n_environment"]
+        assert (not details.task_env) == ((row.task, row.rowid) in no_env)
+        assert details.executor_name == detail["executor"]
+        assert details.communicator_desc[-1].startswith(
+            "SocketCommunicator: Communicates using ZMQ")
     read_output = next(r for r in rows if r.task == "TestReadOutput" and r.layout == "v2")
-    assert reader.details(read_output).parameters["in_file"] == \
+    assert reader.details(read_output).task_parameters["in_file"] == \
         "/sdf/data/lcls/ds/xcs/xcsl1004224/work_dir/jet_reference_values.txt"
     xss = next(r for r in rows if r.task == "AnalyzeSmallDataXSS" and r.layout == "v2")
-    params = reader.details(xss).parameters
+    params = reader.details(xss).task_parameters
     assert isinstance(params["thresholds"], dict) and isinstance(params["scan_var"], list)
 
 
@@ -186,13 +187,13 @@ def test_placeholder_parameters_with_no_execution_belong_to_none(tmp_path: Path)
     reader = LuteDbReader(db)
     (row,) = reader.refresh().rows
     assert row.rowid == first
-    assert reader.details(row).parameters == {"np": 8}
+    assert reader.details(row).task_parameters == {"np": 8}
     # ... and parameters linked later (an UPDATE, not a new row) are seen when opened.
     with sqlite3.connect(db) as con:
         con.execute("UPDATE parameters SET execution_id = ? WHERE execution_id IS NULL",
                     (first,))
     con.close()
-    assert reader.details(row).parameters == {"np": 8, "in_file": "/dead/task.h5"}
+    assert reader.details(row).task_parameters == {"np": 8, "in_file": "/dead/task.h5"}
 
 
 def test_executions_without_environment_rows_read_with_an_empty_environment(tmp_path: Path):
@@ -203,7 +204,7 @@ def test_executions_without_environment_rows_read_with_an_empty_environment(tmp_
     reader = LuteDbReader(db)
     (row,) = reader.refresh().rows
     details = reader.details(row)
-    assert details.environment == {} and details.parameters == {"executable": "/bin/true"}
+    assert details.task_env == {} and details.task_parameters == {"executable": "/bin/true"}
 
 
 def test_newer_tables_give_the_task_version_and_unknown_tables_are_tolerated(tmp_path: Path):
