@@ -16,6 +16,9 @@ import json
 import re
 from typing import Any
 
+import pandas as pd
+import panel as pn
+from bokeh.models import CellEditor, StringFormatter, TableColumn
 from markupsafe import Markup
 from panel.io.model import JSCode
 
@@ -75,6 +78,27 @@ TABLE_CSS = """
 }
 .tabulator-row .tabulator-cell { cursor: pointer; }
 """
+
+
+class LeanTabulator(pn.widgets.Tabulator):
+    """Panel's Tabulator whose columns share one Bokeh formatter and one editor model.
+
+    Panel gives every column a formatter and an editor model of its own: for the
+    Runs view's 61 columns, 183 models that each session builds (half of its
+    page's build on the server), serializes and the browser decodes.  Here every
+    column's look comes from ``configuration`` (its formatter as JavaScript or a
+    Tabulator formatter name, its alignment as ``hozAlign``) and the table is never
+    edited, so Tabulator reads neither model but for its type: one of each serves
+    every column, and a column model carries only its field, title and width.
+    """
+
+    def _get_column_definitions(self, col_names: list[str],
+                                df: pd.DataFrame) -> list[TableColumn]:
+        formatter, editor = StringFormatter(), CellEditor()
+        widths = self.widths if isinstance(self.widths, dict) else {}
+        return [TableColumn(field=str(name), title=self.titles.get(name, str(name)),
+                            width=widths.get(str(name), 0), formatter=formatter, editor=editor)
+                for name in col_names]
 
 
 _TITLE = HtmlTemplate(

@@ -29,6 +29,7 @@ from dashboard.views.runs_columns import (
     RUN_TITLE,
     TABLE_CONFIGURATION,
     TABLE_CSS,
+    LeanTabulator,
     column_options,
     filter_note,
     table_config,
@@ -74,7 +75,7 @@ class RunsView(SessionView):
         ready = self._shown = ready_run_table(self.experiment, visible)
         data = (self._data_params(ready) if ready is not None
                 else {"value": pd.DataFrame({RUN: [], LABEL: []})})
-        self._table = pn.widgets.Tabulator(
+        self._table = LeanTabulator(
             pagination="remote", page_size=PAGE_SIZE, show_index=False, disabled=True,
             selectable=False, sortable=True, sorters=[{"field": RUN, "dir": "desc"}],
             frozen_columns=[RUN], layout="fit_data_fill", sizing_mode="stretch_width",

@@ -43,7 +43,6 @@ from bokeh.models import (
     WheelPanTool,
     WheelZoomTool,
 )
-from bokeh.models.dom import Div, Styles, ValueRef
 from bokeh.plotting import figure
 
 from dashboard.session import subscribe
@@ -75,11 +74,24 @@ ROW_PX = 15
 MAX_COLUMN_PX = 160
 #: Widest a tooltip's value gets before it wraps (a Task name can be 300 characters).
 HOVER_WIDTH = "480px"
-#: Runs a page opens with (the newest); older ones are sent once it is shown.
+#: Runs a page opens with (the newest); older ones are sent as the person scrolls to them.
 FIRST_RUNS = 200
+#: Each time the view comes within LOAD_MARGIN rows of the oldest run held, a
+#: session holds GROWTH times as many runs (200, 1,000, 5,000, ...).
+GROWTH = 5
+LOAD_MARGIN = VISIBLE_ROWS
 
 #: The hover's status line: glyph and name, or that the Task never ran (text, never HTML).
 STATUS_HOVER_JS = "return value ? `${symbol_of[value]} ${value}` : 'never ran';"
+_ROW = ("<div style='color: #26aae1; text-align: right; white-space: nowrap'>{label}:</div>"
+        "<div style='white-space: normal; overflow-wrap: anywhere; max-width: "
+        + HOVER_WIDTH + "'>{value}</div>")
+#: The hover's rows; Bokeh escapes each value it puts in (``@{status}{custom}``: STATUS_HOVER_JS).
+HOVER_TEMPLATE = (
+    "<div style='display: grid; grid-template-columns: auto auto; column-gap: 6px; "
+    "row-gap: 2px'>" + "".join(_ROW.format(label=label, value=value) for label, value in (
+        ("Run", "@{run}"), ("Task", "@{task}"), ("Status", "@{status}{custom}"),
+        ("Time (UTC)", "@{time}"), ("Summary", "@{summary}"))) + "</div>")
 _LEGEND = HtmlTemplate(
     '<div>{{ legend }}</div><div style="opacity: 0.7; font-size: 0.85em; margin-top: 4px">'
     "{{ runs }} runs × {{ tasks }} Tasks, newest at the top. Scroll over the grid for older "
@@ -106,15 +118,11 @@ class StatusGrid(SessionView):
         # Subscribed before the first build: a refresh published while it is built
         # still reaches this session, after it (the session's thread is busy until then).
         subscribe(self.experiment, "change", lambda event: self.apply_change(event.new))
-        # A page opens with the newest runs only: what a session sends first must not
-        # grow with the experiment.  The rest follows once the page is shown; from
-        # then on (or at once, when nothing was held back) the grid holds every run.
+        # A page opens with the newest runs only: what a session sends must not grow
+        # with the experiment.  Older runs follow as the person scrolls to them.
         self._newest: int | None = FIRST_RUNS
         self._rebuild()
-        if len(self._runs) < len(self.experiment.runs):
-            pn.state.onload(self._load_all)
-        else:
-            self._newest = None
+        self._figure.y_range.on_change("start", self._scrolled)
         self._source.selected.on_change("indices", self._on_tap)
 
     def __panel__(self) -> pn.viewable.Viewable:
@@ -165,20 +173,13 @@ class StatusGrid(SessionView):
         """Run, Task, status, time and summary of the cell under the mouse, all as plain text.
 
         Bokeh's own tooltip rows never wrap, so a 300-character Task name ran off the
-        screen: the rows are a template whose values wrap at HOVER_WIDTH.
+        screen: the rows are an HTML template whose values wrap at HOVER_WIDTH.  A
+        string template is one property, not two dozen models per session, and Bokeh
+        escapes every ``@{field}`` it fills in (formatted values too).
         """
         status = CustomJSHover(args={"symbol_of": SYMBOL.by_name()}, code=STATUS_HOVER_JS)
-        label = Styles(color="#26aae1", text_align="right", white_space="nowrap")
-        value = Styles(white_space="normal", overflow_wrap="anywhere", max_width=HOVER_WIDTH)
-        parts: list[Any] = []
-        for name, field in (("Run", "run"), ("Task", "task"), ("Status", "status"),
-                            ("Time (UTC)", "time"), ("Summary", "summary")):
-            shown = (ValueRef(field=field, format="symbol", formatter=status)
-                     if field == "status" else ValueRef(field=field))
-            parts += [Div(children=[f"{name}:"], style=label), Div(children=[shown], style=value)]
-        grid = Styles(display="grid", grid_template_columns="auto auto", column_gap="6px",
-                      row_gap="2px")
-        return HoverTool(renderers=[cells], tooltips=Div(children=parts, style=grid))
+        return HoverTool(renderers=[cells], tooltips=HOVER_TEMPLATE,
+                         formatters={"@{status}": status})
 
     def _follow_view_with_symbols(self, fig: Any) -> None:
         """Refill the symbols in the browser whenever the view, the Tasks or the cells change."""
@@ -219,14 +220,21 @@ class StatusGrid(SessionView):
             self._stream(list(reversed(runs[:fresh])))
         self._legend.object = self._legend_html()
 
-    def _load_all(self) -> None:
-        """The page is shown: send the older runs, and never hold runs back again."""
-        self._newest = None
+    def _scrolled(self, _attr: str, _old: float, start: float) -> None:
+        """Near the oldest run held: hold GROWTH times as many (every run, once that is all)."""
+        if self._newest is None or start > LOAD_MARGIN - 0.5:
+            return
+        self._newest = len(self._runs) * GROWTH
         self._rebuild()
 
     def _rebuild(self) -> None:
         """Show the experiment's current state from the shared columns, keeping the scroll."""
         top_run = self._top_visible_run()
+        if self._newest is not None:
+            # Never fewer rows than shown (live runs streamed on top count too).
+            self._newest = max(self._newest, len(self._runs))
+            if self._newest >= len(self.experiment.runs):
+                self._newest = None
         grid = shared_grid(self.experiment, self._newest)
         self._tasks, self._runs = list(grid.tasks), list(grid.runs)
         self._y_of_run = {run: y for y, run in enumerate(self._runs)}
@@ -304,8 +312,8 @@ class StatusGrid(SessionView):
 
     def _legend_html(self) -> str:
         """The status counts, and how to use the grid, as safe HTML."""
-        return str(_LEGEND(legend=legend(self.experiment.counts), runs=len(self._runs),
-                           tasks=len(self._tasks)))
+        return str(_LEGEND(legend=legend(self.experiment.counts),
+                           runs=len(self.experiment.runs), tasks=len(self._tasks)))
 
     def _on_tap(self, _attr: str, _old: list[int], new: list[int]) -> None:
         """A clicked cell opens its Task's detail for that run; empty cells open nothing.

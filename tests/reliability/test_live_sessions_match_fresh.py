@@ -1,7 +1,8 @@
 """An open session never loses runs: after live updates it shows what a fresh session shows.
 
 A page is opened on the 16-run example, then the status journal and
-``lute.db`` grow under it: hundreds of new runs of an existing Task (more than
+``lute.db`` grow under it (each page scrolled back to its oldest run, which
+makes a session hold every run): hundreds of new runs of an existing Task (more than
 the 200 runs a page opens with), a new Task, a run that sorts below the
 newest (one at a time), a burst of thousands of events in one write.  After each sequence the
 open session's grid (every cell), legend, title, Task table count and Task
@@ -48,10 +49,20 @@ def expected_cells(folder: Path) -> list[str]:
                   for row in [experiment.latest.get((task, run))])
 
 
+#: Scrolls the grid to the oldest run it holds, as a person reading back does: a
+#: session then holds older runs (``status_grid.GROWTH``), until it holds every run.
+SCROLL_TO_OLDEST_JS = """() => {
+  const range = Bokeh.documents[0].get_model_by_name('status-grid').y_range;
+  const bottom = range.bounds[0];
+  if (range.start > bottom) range.setv({start: bottom, end: bottom + range.end - range.start});
+}"""
+
+
 def grid_equals(page: Page, cells: list[str], timeout: float = 60_000) -> None:
-    """Wait until the page's grid holds exactly ``cells``."""
+    """Wait until the page's grid, scrolled back to its oldest run, holds exactly ``cells``."""
     page.wait_for_function(f"""(want) => {{
       const have = ({GRID_JS})();
+      if (have.length < want.length) ({SCROLL_TO_OLDEST_JS})();
       return have.length === want.length && have.every((cell, i) => cell === want[i]);
     }}""", arg=cells, timeout=timeout)
 

@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from dashboard.session import SessionState
-from dashboard.views.status_grid import StatusGrid
+from dashboard.views.status_grid import FIRST_RUNS, GROWTH, LOAD_MARGIN, StatusGrid
 from lute_model.discovery import ExperimentSource
 from lute_model.experiment import Experiment
 from lute_model.status import ALL_STATUSES, PALETTE, TaskStatus
@@ -135,17 +135,44 @@ def test_new_execution_turns_its_cell_color_without_reload(page: Page, serve_gri
 def test_two_thousand_runs_render_with_the_newest_on_top(page: Page, serve_grid, tmp_path: Path):
     write_big_experiment(tmp_path / "big", runs=2000, tasks=20)
     experiment = open_experiment(tmp_path / "big")
-    url, _ = serve_grid(experiment)
+    url, grids = serve_grid(experiment)
     page.goto(url)
     page.wait_for_function(READY)
-    # The page opens with the newest runs; the older ones follow once it is shown.
-    page.wait_for_function(f"() => ({CELLS_JS})().length === {2000 * 20}", timeout=30_000)
+    # The page opens with the newest runs only; the legend counts every run.
+    page.wait_for_function(f"() => ({CELLS_JS})().length === {FIRST_RUNS * 20}")
+    expect(page.get_by_text("2000 runs × 20 Tasks")).to_be_visible()
     cells = page.evaluate(CELLS_JS)
     top = max(cells, key=lambda c: c["y"])
     assert top["run"] == "1999"
+    assert min(int(c["run"]) for c in cells) == 2000 - FIRST_RUNS
     start, end = page.evaluate(Y_RANGE_JS)
     assert end == pytest.approx(top["y"] + 0.5)
     assert end - start <= 60, "the default view shows only the newest few dozen runs"
+    page.wait_for_timeout(1000)
+    assert len(page.evaluate(CELLS_JS)) == FIRST_RUNS * 20, "nothing more unless scrolled"
+
+    # Scrolling down to the oldest run held brings older ones, the view where it was.
+    point = page.evaluate(CELL_CENTER_JS, [cells[0]["task"], top["y"] - 5])
+    page.mouse.move(point["x"], point["y"])
+    for _wheel in range(200):
+        if len(page.evaluate(CELLS_JS)) > FIRST_RUNS * 20:
+            break
+        page.mouse.wheel(0, 600)
+        page.wait_for_timeout(50)
+    page.wait_for_function(f"() => ({CELLS_JS})().length === {FIRST_RUNS * GROWTH * 20}")
+
+    def view_runs() -> tuple[str, str] | None:
+        """The runs at the bottom and top of the view, once the server has the same view."""
+        low, high = page.evaluate(Y_RANGE_JS)
+        figure = grids[0]._figure
+        if [figure.y_range.start, figure.y_range.end] != [low, high]:
+            return None
+        runs = grids[0]._runs
+        return int(runs[round(low + 0.5)]), int(runs[round(high - 0.5)])
+
+    bottom, _shown_top = wait_until(view_runs, timeout=30)
+    assert 2000 - FIRST_RUNS - LOAD_MARGIN <= bottom <= 2000 - FIRST_RUNS + LOAD_MARGIN, (
+        "the view stays on the runs it showed when the older ones came")
 
 
 def test_scrolling_to_older_runs_keeps_symbols_and_position(page: Page, serve_grid,
@@ -154,14 +181,13 @@ def test_scrolling_to_older_runs_keeps_symbols_and_position(page: Page, serve_gr
     experiment = open_experiment(tmp_path / "big")
     url, grids = serve_grid(experiment)
     cells = open_grid(page, url)
-    # The older runs arrive after the first paint: scroll once they are all in.
-    page.wait_for_function(f"() => ({CELLS_JS})().length === {2000 * 20}", timeout=60_000)
-    point = page.evaluate(CELL_CENTER_JS, [cells[0]["task"], 1990])
+    near_top = max(cell["y"] for cell in cells) - 9
+    point = page.evaluate(CELL_CENTER_JS, [cells[0]["task"], near_top])
     page.mouse.move(point["x"], point["y"])
     for _attempt in range(5):  # a busy machine can drop a wheel event sent too early
         page.mouse.wheel(0, 600)
         try:
-            page.wait_for_function(f"() => ({Y_RANGE_JS})()[1] < 1990", timeout=6000)
+            page.wait_for_function(f"() => ({Y_RANGE_JS})()[1] < {near_top}", timeout=6000)
             break
         except PlaywrightTimeoutError:
             continue
