@@ -20,6 +20,7 @@ from markupsafe import Markup
 from dashboard.session import subscribe
 from dashboard.views.base import SessionView
 from dashboard.views.detail_parts import DETAIL_CSS
+from dashboard.views.html_pane import HTML
 from dashboard.views.report_frame import report_iframe, report_url
 from dashboard.views.templates import PARAGRAPH, HtmlTemplate, status_css
 from lute_model.compare import MISSING, differences, parse_pair
@@ -90,9 +91,9 @@ class CompareView(SessionView):
         self._first = pn.widgets.Select(name="Run", width=140)
         self._second = pn.widgets.Select(name="compared with run", width=140)
         self._kind = pn.widgets.Select(name="Summary page of both runs", width=360)
-        self._tasks = pn.pane.HTML("", sizing_mode="stretch_width", disable_math=True,
+        self._tasks = HTML("", sizing_mode="stretch_width", disable_math=True,
                                    stylesheets=[status_css(), DETAIL_CSS, _CSS])
-        self._frames = pn.pane.HTML("", sizing_mode="stretch_width", height=FRAME_HEIGHT + 40,
+        self._frames = HTML("", sizing_mode="stretch_width", height=FRAME_HEIGHT + 40,
                                     disable_math=True, stylesheets=[DETAIL_CSS])
         for widget in (self._first, self._second):
             widget.param.watch(self._runs_chosen, "value")

@@ -13,6 +13,7 @@ from typing import Any
 import panel as pn
 from markupsafe import Markup
 
+from dashboard.views.html_pane import HTML
 from dashboard.views.templates import PARAGRAPH, HtmlTemplate, for_pane, status_css
 
 DETAIL_CSS = """
@@ -47,7 +48,7 @@ def html(content: Any, **params: Any) -> pn.pane.HTML:
     """A pane of markup (a template's), or of text (escaped), with the badge and detail CSS
     in its shadow root."""
     params.setdefault("margin", (0, 10))
-    return pn.pane.HTML(for_pane(content), stylesheets=[status_css(), DETAIL_CSS], **params)
+    return HTML(for_pane(content), stylesheets=[status_css(), DETAIL_CSS], **params)
 
 
 def paragraph(kind: str, text: str, **params: Any) -> pn.pane.HTML:
@@ -57,5 +58,5 @@ def paragraph(kind: str, text: str, **params: Any) -> pn.pane.HTML:
 
 def section(title: str, *objects: Any) -> pn.Column:
     """A titled part of the detail; every part looks alike."""
-    return pn.Column(pn.pane.HTML(str(_SECTION_TITLE(title=title)), margin=(0, 10)),
+    return pn.Column(HTML(str(_SECTION_TITLE(title=title)), margin=(0, 10)),
                      *objects, sizing_mode="stretch_width")

@@ -16,6 +16,7 @@ from markupsafe import Markup
 from panel.custom import JSComponent
 
 from dashboard.session import SessionState, subscribe
+from dashboard.views.html_pane import HTML
 from dashboard.views.templates import HtmlTemplate, status_css
 from lute_model.experiment import Experiment
 from lute_model.results import TaskRun
@@ -173,11 +174,11 @@ class LiveStatus(pn.viewable.Viewer):
                                    align="center")
         self.pause = pn.widgets.Switch(value=True, width=40, margin=(0, 4, 0, 12),
                                        align="center")
-        self.pause_label = pn.pane.HTML(
+        self.pause_label = HTML(
             "<span style='color:#fff;font-size:13px' title='Turn off to hold updates back'>"
             "updates</span>", margin=(0, 8, 0, 0), align="center")
         self.pause.param.watch(self._paused, "value")
-        self.feed = pn.pane.HTML(shared_feed_html(self.experiment),
+        self.feed = HTML(shared_feed_html(self.experiment),
                                  stylesheets=[_FEED_CSS], sizing_mode="stretch_width",
                                  disable_math=True)
         self._sent = 0.0

@@ -7,6 +7,7 @@ import param
 from markupsafe import Markup
 
 from dashboard.session import subscribe
+from dashboard.views.html_pane import HTML
 from dashboard.views.templates import HtmlTemplate
 from lute_model.experiment import Experiment
 from lute_model.problems import Problem
@@ -36,7 +37,7 @@ class ProblemsView(pn.viewable.Viewer):
 
     def __init__(self, **params: object) -> None:
         super().__init__(**params)
-        self._pane = pn.pane.HTML(self._html(),
+        self._pane = HTML(self._html(),
                                   sizing_mode="stretch_width", disable_math=True,
                                   stylesheets=[_CSS])
         subscribe(self.experiment, "problems", self._update)

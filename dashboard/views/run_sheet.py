@@ -22,6 +22,7 @@ import param
 
 from dashboard.session import subscribe
 from dashboard.views.base import SessionView
+from dashboard.views.html_pane import HTML
 from dashboard.views.report_frame import report_iframe, report_url
 from dashboard.views.summary_browser import SummaryBrowser
 from dashboard.views.templates import NEW_TAB_LINK, HtmlTemplate
@@ -76,8 +77,8 @@ class RunSheet(SessionView):
         super().__init__(**params)
         self._prev = pn.widgets.Button(label="◀ Previous run", width=170)
         self._next = pn.widgets.Button(label="Next run ▶", width=170)
-        self._title = pn.pane.HTML("", margin=(8, 10), sizing_mode="stretch_width")
-        self._pages = pn.pane.HTML("", sizing_mode="stretch_width", disable_math=True,
+        self._title = HTML("", margin=(8, 10), sizing_mode="stretch_width")
+        self._pages = HTML("", sizing_mode="stretch_width", disable_math=True,
                                    stylesheets=[_CSS])
         # The scroll container stays while runs change, so the scroll position does too.
         self._scroller = pn.Column(self._pages, scroll=True, sizing_mode="stretch_both",

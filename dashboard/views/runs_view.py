@@ -25,6 +25,7 @@ import param
 
 from dashboard.session import subscribe
 from dashboard.views.base import SessionView
+from dashboard.views.html_pane import HTML
 from dashboard.views.runs_columns import (
     RUN_TITLE,
     TABLE_CONFIGURATION,
@@ -85,7 +86,7 @@ class RunsView(SessionView):
         self._table.add_filter(pn.bind(self._mask, ranges=self.param.ranges))
         self._table.on_click(self._open_cell)
         self._count = pn.pane.Markdown("", margin=(0, 10))
-        self._legend = pn.pane.HTML("", stylesheets=[status_css()], margin=(5, 10))
+        self._legend = HTML("", stylesheets=[status_css()], margin=(5, 10))
         # Many columns: the checkboxes wrap inside the screen instead of widening it.
         self._chooser = pn.widgets.CheckBoxGroup(
             inline=True, name="columns", sizing_mode="stretch_width", min_width=300,
@@ -98,7 +99,7 @@ class RunsView(SessionView):
         # Text, not FloatInput: Panel's spinner shows an emptied value as "NaN".
         self._low = pn.widgets.TextInput(name="at least", placeholder="any", width=110)
         self._high = pn.widgets.TextInput(name="at most", placeholder="any", width=110)
-        self._filters = pn.pane.HTML("", margin=(22, 10, 0, 10))
+        self._filters = HTML("", margin=(22, 10, 0, 10))
         self._clear = pn.widgets.Button(label="Clear filters", margin=(22, 10, 0, 10),
                                         on_click=lambda _e: setattr(self, "ranges", {}))
         self._download = pn.widgets.FileDownload(

@@ -60,6 +60,7 @@ from dashboard.views.grid_columns import (
     shown_name,
     symbols_in_view,
 )
+from dashboard.views.html_pane import HTML
 from dashboard.views.templates import HtmlTemplate, legend, status_css
 from lute_model.experiment import ExperimentChange
 from lute_model.status import SYMBOL, TEXT_ON
@@ -109,7 +110,7 @@ class StatusGrid(SessionView):
         self._source = ColumnDataSource(data={name: [] for name in COLUMNS})
         self._symbols = ColumnDataSource(data={"task": [], "y": [], "symbol": [], "color": []})
         self._figure = self._make_figure()
-        self._legend = pn.pane.HTML("", stylesheets=[status_css()], margin=(5, 10))
+        self._legend = HTML("", stylesheets=[status_css()], margin=(5, 10))
         self._layout = pn.Column(
             self._legend,
             pn.pane.Bokeh(self._figure, sizing_mode="stretch_width"),

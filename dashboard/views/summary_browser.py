@@ -31,6 +31,7 @@ import param
 
 from dashboard.session import subscribe
 from dashboard.views.base import SessionView
+from dashboard.views.html_pane import HTML
 from dashboard.views.listbox import NO_CHOICE, Listbox, NavigationKeys
 from dashboard.views.report_frame import report_iframe_html, report_url
 from dashboard.views.templates import NEW_TAB_LINK, HtmlTemplate
@@ -110,15 +111,15 @@ class SummaryBrowser(SessionView):
         self._next = pn.widgets.Button(label="Next run ▶", disabled=True, width=150,
                                        description="Same page, next run  ( ]  or  Alt+→ )")
         self._follow = pn.widgets.Switch(value=False, width=40, margin=(12, 4, 0, 12))
-        self._follow_label = pn.pane.HTML(
+        self._follow_label = HTML(
             "<span title='When a newer run writes this kind of page, open it'>follow latest</span>",
             margin=(10, 12, 0, 0), disable_math=True)
-        self._link = pn.pane.HTML("", margin=(10, 10, 0, 10), disable_math=True)
-        self._header = pn.pane.HTML("", sizing_mode="stretch_width", disable_math=True,
+        self._link = HTML("", margin=(10, 10, 0, 10), disable_math=True)
+        self._header = HTML("", sizing_mode="stretch_width", disable_math=True,
                                     stylesheets=[_CSS])
-        self._notice = pn.pane.HTML("", sizing_mode="stretch_width", visible=False,
+        self._notice = HTML("", sizing_mode="stretch_width", visible=False,
                                     disable_math=True, stylesheets=[_CSS])
-        self._frame = pn.pane.HTML("", sizing_mode="stretch_both", min_height=400,
+        self._frame = HTML("", sizing_mode="stretch_both", min_height=400,
                                    disable_math=True, stylesheets=[_FRAME_CSS], margin=0)
         self._keys = NavigationKeys(width=0, height=0, margin=0)
         self._tab_filter.param.watch(lambda _e: self._refresh_tabs(), "value_input")

@@ -25,6 +25,7 @@ from bokeh.plotting import figure
 from dashboard.session import subscribe
 from dashboard.views.base import SessionView
 from dashboard.views.detail_parts import DETAIL_CSS
+from dashboard.views.html_pane import HTML
 from dashboard.views.templates import HtmlTemplate, status_css
 from lute_model.experiment import ExperimentChange
 from lute_model.runs import run_key
@@ -111,8 +112,8 @@ class TimingView(SessionView):
         self._hours = ColumnDataSource({"hour": [], "count": [], "label": []})
         self._timeline = self._timeline_figure()
         self._per_hour = self._per_hour_figure()
-        self._table = pn.pane.HTML("", stylesheets=[status_css(), DETAIL_CSS, _CSS])
-        self._medians = pn.pane.HTML("", stylesheets=[DETAIL_CSS, _CSS])
+        self._table = HTML("", stylesheets=[status_css(), DETAIL_CSS, _CSS])
+        self._medians = HTML("", stylesheets=[DETAIL_CSS, _CSS])
         self._run.param.watch(self._run_chosen, "value")
         self._last.param.watch(lambda _e: self._render_medians(), "value")
         self.session.param.watch(lambda *_e: self._render_run(), ["run", "view"])
@@ -203,11 +204,11 @@ class TimingView(SessionView):
             self._render_per_hour()
 
     def __panel__(self) -> pn.viewable.Viewable:
-        note = pn.pane.HTML("<p class='muted'>Times come from the status journal (queued, "
+        note = HTML("<p class='muted'>Times come from the status journal (queued, "
                             "started) and the database (ended); UTC.</p>",
                             stylesheets=[DETAIL_CSS])
         return pn.Column(
             pn.Row(self._run, self._last), note, pn.pane.Bokeh(self._timeline), self._table,
-            pn.pane.HTML("<h4>Median duration per Task</h4>"), self._medians,
-            pn.pane.HTML("<h4>Runs per hour</h4>"), pn.pane.Bokeh(self._per_hour),
+            HTML("<h4>Median duration per Task</h4>"), self._medians,
+            HTML("<h4>Runs per hour</h4>"), pn.pane.Bokeh(self._per_hour),
             sizing_mode="stretch_width", scroll=True)

@@ -26,6 +26,7 @@ from bokeh.models import ColumnDataSource, DataRange1d
 
 from dashboard.session import subscribe
 from dashboard.views.base import SessionView
+from dashboard.views.html_pane import HTML
 from dashboard.views.templates import HtmlTemplate, visible
 from lute_model.experiment import ExperimentChange
 from lute_model.trends import Spec, parse_specs, specs_text, value_table
@@ -141,7 +142,7 @@ class TrendsView(SessionView):
         self._shown: list[Shown] = []
         self._filter = pn.widgets.TextInput(placeholder="Filter values…", width=380)
         self._chooser = pn.widgets.MultiSelect(size=16, width=380, name="Values")
-        self._caption = pn.pane.HTML("", sizing_mode="stretch_width", margin=(5, 10))
+        self._caption = HTML("", sizing_mode="stretch_width", margin=(5, 10))
         self._plot = pn.pane.Bokeh(None, sizing_mode="stretch_width", min_height=PLOT_HEIGHT)
         self._filter.param.watch(lambda _e: self._fill_chooser(), "value_input")
         self._chooser.param.watch(self._chosen, "value")
