@@ -10,10 +10,12 @@ a refresh patches only the changed cells and streams the new runs.
 
 The columns for one experiment state are built once and shared by every
 session (:mod:`dashboard.views.grid_columns`).  A page opens with the newest
-FIRST_RUNS runs; once it is shown (or at once, when that is every run) the
-session holds every run, and every later rebuild (a new Task, a run that sorts
-below the newest, a resume) keeps every run: a session shows what a fresh one
-would.
+FIRST_RUNS runs, and a session holds more only when its person scrolls near
+the oldest run it holds (each time GROWTH times as many, until every run):
+what a session costs the server, the network and the browser does not grow
+with the experiment unless someone scrolls back through it.  Every later
+rebuild (a new Task, a run that sorts below the newest, a resume) keeps at
+least as many runs: a session shows what a fresh one would, scrolled as far.
 
 Test hook: the figure is named ``status-grid``.  In the browser,
 ``Bokeh.documents[0].get_model_by_name('status-grid')`` is the figure and its
@@ -76,9 +78,9 @@ MAX_COLUMN_PX = 160
 #: Widest a tooltip's value gets before it wraps (a Task name can be 300 characters).
 HOVER_WIDTH = "480px"
 #: Runs a page opens with (the newest); older ones are sent as the person scrolls to them.
-FIRST_RUNS = 200
+FIRST_RUNS = 100
 #: Each time the view comes within LOAD_MARGIN rows of the oldest run held, a
-#: session holds GROWTH times as many runs (200, 1,000, 5,000, ...).
+#: session holds GROWTH times as many runs (100, 500, 2,500, ...).
 GROWTH = 5
 LOAD_MARGIN = VISIBLE_ROWS
 
@@ -122,6 +124,7 @@ class StatusGrid(SessionView):
         # A page opens with the newest runs only: what a session sends must not grow
         # with the experiment.  Older runs follow as the person scrolls to them.
         self._newest: int | None = FIRST_RUNS
+        self._loading = False  # older runs are asked for: sent at the next tick
         self._rebuild()
         self._figure.y_range.on_change("start", self._scrolled)
         self._source.selected.on_change("indices", self._on_tap)
@@ -222,11 +225,21 @@ class StatusGrid(SessionView):
         self._legend.object = self._legend_html()
 
     def _scrolled(self, _attr: str, _old: float, start: float) -> None:
-        """Near the oldest run held: hold GROWTH times as many (every run, once that is all)."""
-        if self._newest is None or start > LOAD_MARGIN - 0.5:
+        """Near the oldest run held: hold GROWTH times as many (every run, once that is all).
+
+        Not at once: the browser's change of ``start`` comes with its ``end``, which
+        Bokeh applies after this callback and would overwrite the view set here.
+        """
+        if self._newest is None or self._loading or start > LOAD_MARGIN - 0.5:
             return
-        self._newest = len(self._runs) * GROWTH
-        self._rebuild()
+        self._loading = True
+        self._figure.document.add_next_tick_callback(self._load_more)
+
+    def _load_more(self) -> None:
+        self._loading = False
+        if self._newest is not None:
+            self._newest = len(self._runs) * GROWTH
+            self._rebuild()
 
     def _rebuild(self) -> None:
         """Show the experiment's current state from the shared columns, keeping the scroll."""
