@@ -71,20 +71,13 @@ class RunsView(SessionView):
         self._updating = False  # a refresh is running in a worker thread
         self._again = False  # another change came meanwhile
         self._syncing = False  # widgets are being set from the state, not by the person
-        # Built for another session already: the table is made with it at once (not empty,
-        # then filled: Panel would derive its columns and page twice).
-        ready = self._shown = ready_run_table(self.experiment, visible)
-        data = (self._data_params(ready) if ready is not None
-                else {"value": pd.DataFrame({RUN: [], LABEL: []})})
-        self._table = LeanTabulator(
-            pagination="remote", page_size=PAGE_SIZE, show_index=False, disabled=True,
-            selectable=False, sortable=True, sorters=[{"field": RUN, "dir": "desc"}],
-            frozen_columns=[RUN], layout="fit_data_fill", sizing_mode="stretch_width",
-            height=620, min_width=300, loading=ready is None,
-            configuration=TABLE_CONFIGURATION,
-            stylesheets=[status_css(), TABLE_CSS], **data)
-        self._table.add_filter(pn.bind(self._mask, ranges=self.param.ranges))
-        self._table.on_click(self._open_cell)
+        # The table is made once the shared table is ready, with its frame, columns and
+        # hidden columns at once: made empty and filled later, the browser sometimes
+        # drew it before it heard which columns were hidden, or not at all.
+        self._table: LeanTabulator | None = None
+        self._slot = pn.Column(pn.indicators.LoadingSpinner(
+            value=True, size=30, label="Reading the runs…"), sizing_mode="stretch_width")
+        ready = ready_run_table(self.experiment, visible)
         self._count = pn.pane.Markdown("", margin=(0, 10))
         self._legend = HTML("", stylesheets=[status_css()], margin=(5, 10))
         # Many columns: the checkboxes wrap inside the screen instead of widening it.
@@ -141,7 +134,17 @@ class RunsView(SessionView):
                     break
         finally:
             self._updating = False
-            self._table.loading = False
+
+    def _make_table(self, table: RunTable) -> LeanTabulator:
+        widget = LeanTabulator(
+            pagination="remote", page_size=PAGE_SIZE, show_index=False, disabled=True,
+            selectable=False, sortable=True, sorters=[{"field": RUN, "dir": "desc"}],
+            frozen_columns=[RUN], layout="fit_data_fill", sizing_mode="stretch_width",
+            height=620, min_width=300, configuration=TABLE_CONFIGURATION,
+            stylesheets=[status_css(), TABLE_CSS], **self._data_params(table))
+        widget.add_filter(pn.bind(self._mask, ranges=self.param.ranges))
+        widget.on_click(self._open_cell)
+        return widget
 
     def _data_params(self, table: RunTable) -> dict[str, Any]:
         """The Tabulator parameters that show ``table``: its frame and its columns' look."""
@@ -152,7 +155,11 @@ class RunsView(SessionView):
         """The table's new state; the session's sort, filters, page and scroll stay."""
         shown = self._shown
         columns_changed = shown is None or shown.columns != table.columns
-        if table is not shown:
+        if self._table is None:
+            self._shown = table
+            self._table = self._make_table(table)
+            self._slot.objects = [self._table]
+        elif table is not shown:
             # Row i of the frame is run table.runs[i] from here on (clicks, CSV).
             self._shown = table
             self._table.param.update(**(self._data_params(table) if columns_changed
@@ -192,7 +199,7 @@ class RunsView(SessionView):
             finally:
                 self._syncing = False
         hidden = self._hidden(self._shown)
-        if self._table.hidden_columns != hidden:
+        if self._table is not None and self._table.hidden_columns != hidden:
             self._table.hidden_columns = hidden
         self._columns_card.title = f"Columns ({len(chosen)} of {len(self._shown.columns)} shown)"
 
@@ -271,7 +278,9 @@ class RunsView(SessionView):
     def _show_count(self) -> None:
         if self._shown is None:
             return
-        shown, total = len(self._table.current_view), len(self._shown.runs)
+        # From the ranges themselves: the table's filter may hear of a change after this.
+        shown = len(self._mask(self._shown.frame, self.ranges))
+        total = len(self._shown.runs)
         self._count.object = f"{shown:,} of {total:,} runs"
 
     # -- actions -------------------------------------------------------------
@@ -292,7 +301,7 @@ class RunsView(SessionView):
         """The filtered runs in the shown order and the chosen columns; numbers as numbers,
         text as the table holds it (never the start of a formula)."""
         buffer = io.StringIO()
-        if self._shown is None:
+        if self._shown is None or self._table is None:
             return buffer
         view = self._table.current_view
         out = {"run": [_cell(label) for label in view[LABEL]]}
@@ -308,7 +317,7 @@ class RunsView(SessionView):
         filters = pn.FlexBox(self._filter_on, self._low, self._high, self._filters, self._clear,
                              pn.Column(pn.Spacer(height=18), self._download),
                              align_items="flex-start", sizing_mode="stretch_width")
-        return pn.Column(self._legend, self._columns_card, filters, self._count, self._table,
+        return pn.Column(self._legend, self._columns_card, filters, self._count, self._slot,
                          sizing_mode="stretch_width")
 
 

@@ -19,7 +19,7 @@ from playwright.sync_api import Locator, Page, expect
 from lute_model.status import PALETTE, TaskStatus
 from lute_writers.lute_schema import record_task
 from tests.support.browser import detail_title, open_dashboard, query, rgb
-from tests.support.experiments import copy_of
+from tests.support.experiments import copy_of, write_big_experiment
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.usefixtures("no_traceback_shown")]
 
@@ -132,6 +132,18 @@ def test_a_row_per_run_with_each_tasks_status_and_the_numbers_its_summaries_repo
         expect(column(page, "IndexCrystFEL · status").nth(CXI_RUNS.index("15"))).to_have_text(
             "✘ FAILED")
         count(page, 14, 14)
+
+
+def test_a_page_opened_while_the_server_still_builds_the_table_gets_it_whole(
+        page: Page, serve: Callable, tmp_path: Path):
+    """The first visitor after a start: the table comes once it is built, with its own
+    columns only (the run's label column stays hidden) and every run counted."""
+    write_big_experiment(tmp_path / "big", runs=3000, tasks=10)
+    with serve(tmp_path / "big") as url:
+        open_runs(page, url, name="big")
+        count(page, 3000, 3000, timeout=30_000)
+        assert list(fields(page))[:3] == ["run", "Task00 · status", "Task01 · status"]
+        expect(runs(page).first).to_have_text("2999")
 
 
 def test_the_column_choice_goes_into_the_link_and_a_reloaded_link_keeps_it(
