@@ -244,7 +244,7 @@ def main() -> int:
             grid_empty, grid_big = paired_medians(
                 browser, (f"{url}/?exp=emptyexp", grid_drawn(0)),
                 # Visible = the runs a page opens with are drawn (the newest on top);
-                # older runs follow in the background (status_grid.FIRST_RUNS).
+                # older runs follow as the person scrolls (status_grid.FIRST_RUNS).
                 (f"{url}/?exp=bigexp", grid_drawn(min(BIG_RUNS, FIRST_RUNS) * BIG_TASKS)))
             small = f"smalltab/p{SMALL_TAB_PAGES // 2 + 1:04d}"
             big = f"bigtab/p{BIG_TAB_PAGES // 2:04d}"
