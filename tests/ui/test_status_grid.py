@@ -40,6 +40,13 @@ Y_RANGE_JS = """() => {
   return [fig.y_range.start, fig.y_range.end];
 }"""
 
+#: The run at the top of the view, as a number (the grid's runs are numbers here).
+TOP_RUN_JS = """() => {
+  const fig = Bokeh.documents[0].get_model_by_name('status-grid');
+  const data = fig.renderers[0].data_source.data, width = fig.x_range.factors.length;
+  return Number(data.run[Math.floor(fig.y_range.end - 0.5) * width]);
+}"""
+
 Session = tuple[Experiment, list[StatusGrid]]
 
 
@@ -187,7 +194,9 @@ def test_scrolling_to_older_runs_keeps_symbols_and_position(page: Page, serve_gr
     for _attempt in range(5):  # a busy machine can drop a wheel event sent too early
         page.mouse.wheel(0, 600)
         try:
-            page.wait_for_function(f"() => ({Y_RANGE_JS})()[1] < {near_top}", timeout=6000)
+            # By run, not by row: a scroll that reaches the oldest run held brings older
+            # runs, and the rows are numbered anew (the view stays on the same runs).
+            page.wait_for_function(f"() => ({TOP_RUN_JS})() < 1990", timeout=6000)
             break
         except PlaywrightTimeoutError:
             continue
