@@ -84,8 +84,9 @@ class LeanTabulator(pn.widgets.Tabulator):
     """Panel's Tabulator whose columns share one Bokeh formatter and one editor model.
 
     Panel gives every column a formatter and an editor model of its own: for the
-    Runs view's 61 columns, 183 models that each session builds (half of its
-    page's build on the server), serializes and the browser decodes.  Here every
+    Runs view's 61 columns, 122 models more than needed that each session builds
+    (a quarter of its page's build on the server), serializes and the browser
+    decodes.  Here every
     column's look comes from ``configuration`` (its formatter as JavaScript or a
     Tabulator formatter name, its alignment as ``hozAlign``) and the table is never
     edited, so Tabulator reads neither model but for its type: one of each serves
