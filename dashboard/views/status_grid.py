@@ -230,12 +230,15 @@ class StatusGrid(SessionView):
         Not at once: the browser's change of ``start`` comes with its ``end``, which
         Bokeh applies after this callback and would overwrite the view set here.
         """
-        if self._newest is None or self._loading or start > LOAD_MARGIN - 0.5:
+        document = self._figure.document
+        if (self._newest is None or self._loading or start > LOAD_MARGIN - 0.5
+                or document is None):
             return
         self._loading = True
-        self._figure.document.add_next_tick_callback(self._load_more)
+        document.add_next_tick_callback(self._load_more)
 
     def _load_more(self) -> None:
+        """Hold GROWTH times as many runs; the rebuild keeps the view on the same runs."""
         self._loading = False
         if self._newest is not None:
             self._newest = len(self._runs) * GROWTH
