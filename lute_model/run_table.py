@@ -11,7 +11,9 @@ refresh patches only the cells its :class:`~lute_model.changes.ExperimentChange`
 names.  Each execution is parsed once per process, for this table and the
 trends alike (:class:`lute_model.trends.ValueTable`).  Columns live as numpy
 arrays that grow by doubling; a state's ``frame`` is a copy of them, so a
-published frame never changes under a reader.
+published frame never changes under a reader, its rows in the order the Runs
+view opens with (newest run on top): sorted once per state here, not by each
+session that opens the table.
 """
 
 from __future__ import annotations
@@ -67,7 +69,11 @@ class RunColumn:
 
 @dataclass(frozen=True)
 class RunTable:
-    """One experiment state as runs × columns; row ``i`` of ``frame`` is run ``runs[i]``."""
+    """One experiment state as runs × columns; row ``i`` of ``frame`` is run ``runs[i]``.
+
+    Rows go newest first: the highest run number on top, runs that are labels (no
+    number) below the numbered ones, ties the last seen first.
+    """
 
     frame: pd.DataFrame
     runs: tuple[Any, ...]
@@ -171,11 +177,15 @@ class RunTableBuilder:
         order += [t for t in self._by_task if t not in set(order)]
         columns = tuple(self._columns[ref] for task in order for ref in self._by_task[task])
         n = self._size
-        # Copied here: pandas (3.x) keeps an object array it is given, and the builder
-        # changes its arrays in place.
-        frame = pd.DataFrame({key: self._data[key][:n].copy()
+        last_seen_first = np.arange(n)[::-1]
+        # A stable sort on the negated number: NaN (a label) goes last.
+        order = last_seen_first[np.argsort(-self._data[RUN][:n][last_seen_first],
+                                           kind="stable")]
+        # Taking rows copies them: pandas (3.x) keeps an object array it is given, and
+        # the builder changes its arrays in place.
+        frame = pd.DataFrame({key: self._data[key][order]
                               for key in (RUN, LABEL, *(c.key for c in columns))})
-        return RunTable(frame, tuple(self._runs), columns)
+        return RunTable(frame, tuple(self._runs[i] for i in order), columns)
 
     def _row(self, run: Any) -> int:
         index = self._row_of.get(run)

@@ -30,16 +30,27 @@ RUN_TITLE = "run"
 #: The pieces of a CamelCase name (any text: other characters stay with the piece before).
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[^A-Z]+")
 WIDTHS = {STATUS: 120, NUMBER: 130}
+ROW_HEIGHT = 30
 TEXT_WIDTH = 220
 
 #: A status cell: the palette's color, the status's glyph and name, or nothing where the
-#: Task never ran.  Only our enum's names become markup: any other value shows nothing.
+#: Task never ran.  Only our enum's names become an element (one per status, cloned per
+#: cell): any other value shows nothing.  Cells get nodes, not HTML strings, which
+#: Tabulator would give the HTML parser once per cell and redraw.
 STATUS_FORMAT = JSCode("""(() => {
   const symbols = """ + json.dumps(SYMBOL.by_name()) + """;
+  const spans = new Map();
   return (cell) => {
     const value = cell.getValue();
     if (!Object.prototype.hasOwnProperty.call(symbols, value)) return "";
-    return `<span class="st st-${value}" title="${value}">${symbols[value]} ${value}</span>`;
+    if (!spans.has(value)) {
+      const span = document.createElement("span");
+      span.className = `st st-${value}`;
+      span.title = value;
+      span.textContent = `${symbols[value]} ${value}`;
+      spans.set(value, span);
+    }
+    return spans.get(value).cloneNode(true);
   };
 })()""")
 #: Numbers as people read them (82,634 and 0.31); very small or large ones in exponent form.
@@ -49,8 +60,8 @@ NUMBER_FORMAT = JSCode("""(() => {
     const value = cell.getValue();
     if (typeof value !== "number" || !isFinite(value)) return "";
     const size = Math.abs(value);
-    return size !== 0 && (size < 1e-3 || size >= 1e15) ? value.toExponential(3)
-                                                        : plain.format(value);
+    return document.createTextNode(size !== 0 && (size < 1e-3 || size >= 1e15)
+                                   ? value.toExponential(3) : plain.format(value));
   };
 })()""")
 #: The run as LUTE labelled it, as text (never markup); its number sorts and filters.
@@ -65,10 +76,13 @@ RUN_FORMAT = JSCode("(cell) => document.createTextNode(String(cell.getData()." +
 #: its Task instead.
 TABLE_CONFIGURATION = {"columnDefaults": {"headerWordWrap": True},
                        "renderHorizontal": "virtual", "renderVerticalBuffer": 120,
-                       "rowHeight": 30}
+                       "rowHeight": ROW_HEIGHT}
 
 #: Header titles wrap (a long Task name too), the Task muted above the value; the table's
-#: CSS lives in its shadow root.
+#: CSS lives in its shadow root.  A row is at least ``rowHeight`` tall before its cells
+#: are sized: Tabulator fills the screen with rows until their measured heights add up
+#: to it, and rows measured a pixel short (29 of 30) made it render a second screenful
+#: on every redraw (44 rows instead of 22).
 TABLE_CSS = """
 .tabulator .tabulator-header .tabulator-col .tabulator-col-content .tabulator-col-title-wrap {
   overflow-wrap: break-word; line-height: 1.25;
@@ -77,7 +91,7 @@ TABLE_CSS = """
   font-weight: 400; opacity: 0.7; font-size: 0.9em;
 }
 .tabulator-row .tabulator-cell { cursor: pointer; }
-"""
+""" + f".tabulator .tabulator-tableholder .tabulator-row {{ min-height: {ROW_HEIGHT}px; }}\n"
 
 
 class LeanTabulator(pn.widgets.Tabulator):

@@ -136,9 +136,12 @@ class RunsView(SessionView):
             self._updating = False
 
     def _make_table(self, table: RunTable) -> LeanTabulator:
+        # No ``sorters``: the shared frame comes newest first.  Sorted here, each session
+        # sorted the whole table twice while its page was built, and once more when the
+        # browser echoed the sort back.
         widget = LeanTabulator(
             pagination="remote", page_size=PAGE_SIZE, show_index=False, disabled=True,
-            selectable=False, sortable=True, sorters=[{"field": RUN, "dir": "desc"}],
+            selectable=False, sortable=True,
             frozen_columns=[RUN], layout="fit_data_fill", sizing_mode="stretch_width",
             height=620, min_width=300, configuration=TABLE_CONFIGURATION,
             stylesheets=[status_css(), TABLE_CSS], **self._data_params(table))

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from dashboard.views.runs_columns import ROW_HEIGHT
 from lute_model.status import PALETTE, TaskStatus
 from lute_writers.lute_schema import record_task
 from tests.support.browser import detail_title, open_dashboard, query, rgb
@@ -137,13 +138,19 @@ def test_a_row_per_run_with_each_tasks_status_and_the_numbers_its_summaries_repo
 def test_a_page_opened_while_the_server_still_builds_the_table_gets_it_whole(
         page: Page, serve: Callable, tmp_path: Path):
     """The first visitor after a start: the table comes once it is built, with its own
-    columns only (the run's label column stays hidden) and every run counted."""
+    columns only (the run's label column stays hidden) and every run counted.  Of the
+    page's 50 runs, only a screenful is rendered (each redraw lays out every rendered
+    row; rows measured a pixel short of their height once made it two screenfuls)."""
     write_big_experiment(tmp_path / "big", runs=3000, tasks=10)
     with serve(tmp_path / "big") as url:
         open_runs(page, url, name="big")
         count(page, 3000, 3000, timeout=30_000)
         assert list(fields(page))[:3] == ["run", "Task00 · status", "Task01 · status"]
         expect(runs(page).first).to_have_text("2999")
+        page.wait_for_function("Bokeh.documents[0].is_idle")
+        rendered = runs(page).count()
+        holder = table(page).locator(".tabulator-tableholder").evaluate("el => el.clientHeight")
+        assert holder // ROW_HEIGHT <= rendered <= holder // ROW_HEIGHT + 6, (rendered, holder)
 
 
 def test_the_column_choice_goes_into_the_link_and_a_reloaded_link_keeps_it(

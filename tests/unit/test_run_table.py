@@ -62,7 +62,7 @@ def test_a_row_per_run_and_the_values_each_tasks_summary_reports(cxi: Path):
     table = run_table(_experiment(cxi))
     assert sorted(table.runs) == [4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]
     assert len(table.frame) == 14
-    assert list(table.frame[RUN].iloc[:3]) == [4.0, 5.0, 7.0]  # oldest first
+    assert list(table.frame[RUN].iloc[:3]) == [18.0, 17.0, 16.0]  # newest first
     assert _value(table, 7, HIT_RATE) == 0.30
     assert _value(table, 7, ("FindPeaksPyAlgos", "Number of hits found")) == 20782
     assert _value(table, 12, INDEXING) == 0.77
@@ -110,7 +110,7 @@ def test_every_session_gets_the_same_table_and_each_execution_is_parsed_once(
     assert run_table(experiment) is second
 
 
-def test_a_refresh_appends_new_runs_and_changes_rows_in_place_without_touching_the_old_table(
+def test_a_refresh_puts_new_runs_on_top_and_changes_rows_in_place_without_touching_the_old_table(
         cxi: Path):
     experiment = _experiment(cxi)
     before = run_table(experiment)
@@ -120,8 +120,8 @@ def test_a_refresh_appends_new_runs_and_changes_rows_in_place_without_touching_t
     _record(cxi, "13", "", status=TaskStatus.FAILED)  # a failed rerun reports nothing
     experiment.refresh()
     after = run_table(experiment)
-    assert after.runs[:len(before.runs)] == before.runs  # rows keep their place
-    assert after.runs[-1] == 19 and after.frame[LABEL].iloc[-1] == "19"
+    assert after.runs[1:] == before.runs  # a new run goes on top, the others keep their order
+    assert after.runs[0] == 19 and after.frame[LABEL].iloc[0] == "19"
     assert _value(after, 19, HIT_RATE) == 0.5
     assert _value(after, 12, HIT_RATE) == 0.9
     assert math.isnan(_value(after, 12, ("FindPeaksPyAlgos", "Number of hits found")))
@@ -172,6 +172,7 @@ def test_runs_that_are_labels_sort_as_no_number_and_keep_their_label(cxi: Path):
     table = run_table(_experiment(cxi))
     row = table.runs.index("dark_calib")
     assert np.isnan(table.frame[RUN].iloc[row]) and table.frame[LABEL].iloc[row] == "dark_calib"
+    assert row == len(table.runs) - 1  # below every numbered run
 
 
 def test_text_from_disk_goes_through_the_callers_function(cxi: Path):
