@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 import panel as pn
@@ -106,6 +106,10 @@ class LeanTabulator(pn.widgets.Tabulator):
     edited, so Tabulator reads neither model but for its type: one of each serves
     every column, and a column model carries only its field, title and width.
     """
+
+    #: Not Panel's Font Awesome (59 kB of rules that every style recalculation in the
+    #: table matched against): no icon of it is used, by Panel's table or by ours.
+    _stylesheets: ClassVar[list[str]] = []
 
     def _get_column_definitions(self, col_names: list[str],
                                 df: pd.DataFrame) -> list[TableColumn]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pandas as pd
+import panel as pn
 from bokeh.document import Document
 from bokeh.models import CellEditor, CellFormatter
 
@@ -66,3 +68,18 @@ def test_every_shown_column_takes_its_look_from_the_configuration(tmp_path: Path
         if field == LABEL:
             continue
         assert "formatter" in configured[field], field
+
+
+def test_the_table_does_not_load_font_awesome(tmp_path: Path) -> None:
+    """Panel adds Font Awesome to every Tabulator; no icon of it is shown here, and each
+    style recalculation in the table matched its rules."""
+    plain = pn.widgets.Tabulator(value=pd.DataFrame({"a": [1]})).get_root(Document())
+    lean = _table(tmp_path, tasks=1).get_root(Document())
+    assert any("font-awesome" in _url(sheet) for sheet in plain.stylesheets)
+    urls = [_url(sheet) for sheet in lean.stylesheets]
+    assert not any("font-awesome" in url for url in urls)
+    assert any("tabulator" in url for url in urls)  # the table's own theme stays
+
+
+def _url(sheet: object) -> str:
+    return str(getattr(sheet, "url", sheet))
