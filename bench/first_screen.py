@@ -1,6 +1,6 @@
 """The dashboard's first screen against the floor page; cold start, per-row read cost, RSS.
 
-    python bench/first_screen.py [--repeats 5] [--baseline DIR]
+    python bench/first_screen.py [--repeats 9] [--baseline DIR]
 
 (``bench/load.py`` runs it too, with the defaults, after its own cases.)
 
@@ -61,6 +61,8 @@ from dashboard.views.status_grid import FIRST_RUNS
 from tests.support.experiments import write_big_experiment, write_hutch
 
 RATIO, COLD_START, RSS_MB, ROW_COST_RATIO = 1.3, 10.0, 250.0, 1.5
+#: Loads per case: medians of 5 swung ±0.15× from run to run on this shared machine.
+REPEATS = 9
 IDLE_JS = ("() => window.Bokeh && Bokeh.documents.length > 0 "
            "&& Bokeh.documents.every(d => d.is_idle)")
 #: (label, experiment folder, runs, Tasks); runs × Tasks rows in lute.db.
@@ -257,7 +259,8 @@ def cold_start_and_reads(browser: Browser, root: Path, tmp: Path) -> bool:
     return all(checks)
 
 
-def bench_first_screen(browser: Browser, repeats: int = 5, baseline: Path | None = None) -> bool:
+def bench_first_screen(browser: Browser, repeats: int = REPEATS,
+                       baseline: Path | None = None) -> bool:
     """Everything above, in a temporary folder; True when every target is met."""
     with tempfile.TemporaryDirectory(prefix="lute-bench-first-") as folder:
         tmp = Path(folder)
@@ -268,7 +271,7 @@ def bench_first_screen(browser: Browser, repeats: int = 5, baseline: Path | None
         return cold_start_and_reads(browser, tmp, tmp) and pages_ok
 
 
-def run(repeats: int = 5, baseline: Path | None = None) -> bool:
+def run(repeats: int = REPEATS, baseline: Path | None = None) -> bool:
     """The whole bench in a browser of its own; prints its verdict, True when it passes."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -280,7 +283,7 @@ def run(repeats: int = 5, baseline: Path | None = None) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=REPEATS)
     parser.add_argument("--baseline", type=Path, help="another checkout, served side by side")
     parser.add_argument("--read", help=argparse.SUPPRESS)  # one first read, in this process
     args = parser.parse_args()

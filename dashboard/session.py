@@ -82,16 +82,10 @@ def subscribe(obj: param.Parameterized, names: str | list[str],
 
 
 class _Subscription:
-    """One session's end of a watcher on a shared object: from the refresh thread to the
-    session's document, through the session's IOLoop.
+    """One session's end of a watcher on a shared object.
 
-    The refresh thread never touches the document itself: it hands the event to
-    the session's IOLoop, which schedules the callback on the document.
-    ``Document.add_next_tick_callback`` from another thread loses the callback
-    when Panel holds the document at that moment (Bokeh's unhold swaps its list
-    of held events without a lock); with coalescing, one lost callback left a
-    session without updates for good (``bench/sessions.py`` saw 1 of 50
-    sessions stuck).
+    Its events go through the session's :class:`_Inbox`, which runs every
+    subscription's callback of one refresh in one held flush.
     """
 
     def __init__(self, callback: Callable[[Any], None], live: bool) -> None:
@@ -99,57 +93,110 @@ class _Subscription:
         self.live = live
         self.doc = pn.state.curdoc
         served = self.doc is not None and self.doc.session_context is not None
-        # Made on the session's thread: its IOLoop is the current one.
-        self.loop = IOLoop.current() if served else None
-        self.pending: list[Any] = []
-        self.lock = threading.Lock()
+        self.inbox = _inbox(self.doc) if served else None
+        self.loop = None if self.inbox is None else self.inbox.loop
 
     def on_event(self, event: Any) -> None:
-        """On the refresh thread: queue the event; only the first of a batch asks the loop."""
-        if self.loop is None:
+        """On the refresh thread (or at once, outside a served session)."""
+        if self.inbox is None:
             self.run(event)
-            return
-        if self._closed():
-            return
-        with self.lock:
-            self.pending.append(event)
-            if len(self.pending) > 1:
-                return  # a flush is scheduled already: it will take this one too
-        self.loop.add_callback(self.schedule)
-
-    def schedule(self) -> None:
-        """On the session's IOLoop thread: the only thread that holds and unholds the doc."""
-        if not self._closed():
-            self.doc.add_next_tick_callback(self.flush)
-
-    def flush(self) -> None:
-        """On the document: everything queued so far, as one event."""
-        with self.lock:
-            events = self.pending[:]
-            self.pending.clear()
-        if events:
-            self.run(_coalesced(events))
+        else:
+            self.inbox.put(self, event)
 
     def run(self, event: Any) -> None:
+        """The callback, unless the session paused live updates; its errors are logged."""
         state = _STATES.get(self.doc) if self.doc is not None else None
         if self.live and state is not None and state.paused:
             return
         try:
-            # Panel builds and updates models for ``pn.state.curdoc``: make it this
-            # session's document, as it is in a callback Panel itself schedules.
-            # Held: what the callback changes goes to the browser in one PATCH-DOC,
-            # not one per model (bench/sessions.py: PATCH-DOCs per session halved,
-            # server CPU with 50 sessions 73-79 % -> 65 % of a core).
-            if self.doc is None:
-                self.callback(event)
-                return
-            with set_curdoc(self.doc), pn.io.hold(self.doc):
-                self.callback(event)
+            self.callback(event)
         except Exception:
             log.exception("a session's update failed")
 
+
+class _Inbox:
+    """A session's one way in: from the refresh thread to its document, through its IOLoop.
+
+    The refresh thread never touches the document itself: it hands the events to
+    the session's IOLoop, which schedules one flush on the document.
+    ``Document.add_next_tick_callback`` from another thread loses the callback
+    when Panel holds the document at that moment (Bokeh's unhold swaps its list
+    of held events without a lock); with coalescing, one lost callback left a
+    session without updates for good (``bench/sessions.py`` saw 1 of 50
+    sessions stuck).
+
+    Events that come while a flush is scheduled join it, each subscription's as
+    one coalesced event (a busy server must not queue a backlog per session).
+    A flush runs every subscription's callback with the document held: what one
+    refresh changes reaches the browser in one PATCH-DOC.  Held per
+    subscription, a refresh that touched the feed, the grid and the title sent
+    one each (``bench/sessions.py``: 50 sessions, 5 PATCH-DOCs per second each).
+    """
+
+    def __init__(self, doc: Any) -> None:
+        # Weak: the inbox is kept per document in a weak map, which a strong
+        # reference back would keep for good (and the session's views with it).
+        self._doc = weakref.ref(doc)
+        # Made on the session's thread: its IOLoop is the current one.
+        self.loop = IOLoop.current()
+        self.pending: dict[_Subscription, list[Any]] = {}
+        self.scheduled = False
+        self.lock = threading.Lock()
+
+    @property
+    def doc(self) -> Any:
+        return self._doc()
+
+    def close(self) -> None:
+        """The session ended: what is still queued goes (it holds the session's views)."""
+        with self.lock:
+            self.pending.clear()
+
+    def put(self, subscription: _Subscription, event: Any) -> None:
+        """On the refresh thread: queue the event; only the first of a batch asks the loop."""
+        if self._closed():
+            return
+        with self.lock:
+            self.pending.setdefault(subscription, []).append(event)
+            if self.scheduled:
+                return  # a flush is scheduled already: it will take this one too
+            self.scheduled = True
+        self.loop.add_callback(self.schedule)
+
+    def schedule(self) -> None:
+        """On the session's IOLoop thread: the only thread that holds and unholds the doc."""
+        doc = self.doc
+        if doc is not None and not self._closed():
+            doc.add_next_tick_callback(self.flush)
+
+    def flush(self) -> None:
+        """On the document: everything queued so far, one event per subscription."""
+        with self.lock:
+            pending, self.pending = self.pending, {}
+            self.scheduled = False
+        doc = self.doc
+        if not pending or doc is None:
+            return
+        # Panel builds and updates models for ``pn.state.curdoc``: make it this
+        # session's document, as it is in a callback Panel itself schedules.
+        with set_curdoc(doc), pn.io.hold(doc):
+            for subscription, events in pending.items():
+                subscription.run(_coalesced(events))
+
     def _closed(self) -> bool:
-        return getattr(self.doc.session_context, "destroyed", True)
+        return getattr(getattr(self.doc, "session_context", None), "destroyed", True)
+
+
+#: Each served document's inbox, made by its first subscription.
+_INBOXES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _inbox(doc: Any) -> _Inbox:
+    inbox = _INBOXES.get(doc)
+    if inbox is None:
+        inbox = _INBOXES[doc] = _Inbox(doc)
+        pn.state.on_session_destroyed(lambda _context: inbox.close())
+    return inbox
 
 
 def _coalesced(events: list[Any]) -> Any:
