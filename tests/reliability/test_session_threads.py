@@ -14,6 +14,7 @@ import inspect
 import threading
 import urllib.request
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -165,3 +166,45 @@ def test_the_serve_option_really_drops_a_closed_tabs_session():
     with panel_server({"app": app}, **options) as port:
         urllib.request.urlopen(f"http://127.0.0.1:{port}/app", timeout=30).read()
         assert destroyed.wait(10), "Bokeh's default (15 s unused, checked every 17 s) applied"
+
+
+class Pair(param.Parameterized):
+    """A shared object of which one refresh changes two things (as the feed and the grid)."""
+
+    first = param.Integer(default=0)
+    second = param.Integer(default=0)
+
+
+def test_what_one_refresh_changes_reaches_a_session_in_one_held_update():
+    """Every subscription of a session runs in one hold: the browser gets one PATCH-DOC
+    per refresh, not one per subscription (5 a second for each of 50 sessions)."""
+    shared, seen, ready = Pair(), {}, threading.Event()
+
+    def app() -> pn.viewable.Viewable:
+        doc = pn.state.curdoc
+        first, second = pn.pane.Str("-"), pn.pane.Str("-")
+        sent: list[Any] = []  # document changes as they leave the hold
+        doc.on_change(sent.append)
+
+        def show(pane: pn.pane.Str, name: str) -> Callable[[Any], None]:
+            def callback(event: Any) -> None:
+                seen[name] = len(sent)  # changes sent to the browser so far
+                pane.object = str(event.new)
+            return callback
+
+        subscribe(shared, "first", show(first, "first"))
+        subscribe(shared, "second", show(second, "second"))
+        seen.update(sent=sent, panes=(first, second))
+        ready.set()
+        return pn.Column(first, second)
+
+    with panel_server({"app": app}) as port:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/app", timeout=30).read()
+        assert ready.wait(30)
+        first, second = seen["panes"]
+        shared.param.update(first=1, second=1)  # on this thread, as the refresh thread does
+        wait_until(lambda: first.object == second.object == "1")
+        # The first pane's change was still held when the second callback ran: both
+        # leave in one hold (one message), then both are sent.
+        assert seen["second"] == seen["first"]
+        wait_until(lambda: len(seen["sent"]) >= seen["first"] + 2)
