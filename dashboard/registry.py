@@ -69,7 +69,7 @@ class Registry(param.Parameterized):
                           "refresh that changed something; published at most every "
                           "ACTIVITY_EVERY s (the picker puts recent ones first).")
 
-    def __init__(self, config: ServeConfig, **params) -> None:
+    def __init__(self, config: ServeConfig, freeze_after_load: bool = False, **params) -> None:
         super().__init__(**params)
         self.config = config
         self._stop = threading.Event()
@@ -79,7 +79,7 @@ class Registry(param.Parameterized):
         self._thread: threading.Thread | None = None
         #: Whether the first read's objects leave the garbage collector's view (the
         #: process's registry; see `_run`).
-        self.freeze_after_load = False
+        self.freeze_after_load = freeze_after_load
         self._ticks = 0
         self._changed: dict[str, float] = {}  # name -> monotonic time of its last change
         self._activity: dict[str, float] = {}  # what `activity` will say next
@@ -255,8 +255,7 @@ def configure(config: ServeConfig, start: bool = True) -> Registry:
     global _registry
     with _lock:
         if _registry is None:
-            _registry = Registry(config)
-            _registry.freeze_after_load = True
+            _registry = Registry(config, freeze_after_load=True)
         if start:
             _registry.start()
         return _registry

@@ -77,7 +77,7 @@ def subscribe(obj: param.Parameterized, names: str | list[str],
     """
     subscription = _Subscription(callback, live=names == "change")
     watcher = obj.param.watch(subscription.on_event, names)
-    if subscription.loop is not None:
+    if subscription.inbox is not None:
         pn.state.on_session_destroyed(lambda _ctx: obj.param.unwatch(watcher))
 
 
@@ -94,7 +94,6 @@ class _Subscription:
         self.doc = pn.state.curdoc
         served = self.doc is not None and self.doc.session_context is not None
         self.inbox = _inbox(self.doc) if served else None
-        self.loop = None if self.inbox is None else self.inbox.loop
 
     def on_event(self, event: Any) -> None:
         """On the refresh thread (or at once, outside a served session)."""

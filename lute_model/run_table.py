@@ -179,13 +179,13 @@ class RunTableBuilder:
         n = self._size
         last_seen_first = np.arange(n)[::-1]
         # A stable sort on the negated number: NaN (a label) goes last.
-        order = last_seen_first[np.argsort(-self._data[RUN][:n][last_seen_first],
-                                           kind="stable")]
+        rows = last_seen_first[np.argsort(-self._data[RUN][:n][last_seen_first],
+                                          kind="stable")]
         # Taking rows copies them: pandas (3.x) keeps an object array it is given, and
         # the builder changes its arrays in place.
-        frame = pd.DataFrame({key: self._data[key][order]
+        frame = pd.DataFrame({key: self._data[key][rows]
                               for key in (RUN, LABEL, *(c.key for c in columns))})
-        return RunTable(frame, tuple(self._runs[i] for i in order), columns)
+        return RunTable(frame, tuple(self._runs[i] for i in rows), columns)
 
     def _row(self, run: Any) -> int:
         index = self._row_of.get(run)

@@ -136,9 +136,9 @@ class RunsView(SessionView):
             self._updating = False
 
     def _make_table(self, table: RunTable) -> LeanTabulator:
-        # No ``sorters``: the shared frame comes newest first.  Sorted here, each session
-        # sorted the whole table twice while its page was built, and once more when the
-        # browser echoed the sort back.
+        # No ``sorters``: the shared frame comes newest first.  With a default sort,
+        # each session sorted the whole table twice while its page was built, and once
+        # more when the browser echoed the sort back.
         widget = LeanTabulator(
             pagination="remote", page_size=PAGE_SIZE, show_index=False, disabled=True,
             selectable=False, sortable=True,

@@ -16,8 +16,7 @@ from tests.support.waits import wait_until
 
 
 def _first_read(folder: Path, freeze: bool) -> tuple[Registry, object]:
-    registry = Registry(ServeConfig(paths=(str(folder),), poll=60.0))
-    registry.freeze_after_load = freeze
+    registry = Registry(ServeConfig(paths=(str(folder),), poll=60.0), freeze_after_load=freeze)
     registry.start()
     assert wait_until(lambda: registry.loaded)
     experiment = next(iter(registry.experiments.values()))
