@@ -10,6 +10,7 @@ paused updates, and unwatches when the session ends.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import weakref
@@ -113,6 +114,24 @@ class _Subscription:
             log.exception("a session's update failed")
 
 
+async def page_loaded() -> None:
+    """Returns once this session's page has loaded in the browser (at once outside a session).
+
+    Work that ends off the session's thread (a worker thread, a refresh) waits for this
+    before it changes the document.  Between the browser's pull of the document and
+    the page's load, Panel (1.9.4) drops what a held change sends (a layout's new
+    children, or anything changed inside ``pn.io.hold``), assuming the document is
+    still to be pulled: the Runs table swapped in for its spinner then never reached
+    the browser, and later patches named models it never got.
+    """
+    if pn.state.curdoc is None or pn.state.loaded:
+        return
+    loaded = asyncio.get_running_loop().create_future()
+    pn.state.onload(lambda: loaded.done() or loaded.set_result(None))
+    pn.state.on_session_destroyed(lambda _context: loaded.cancel())
+    await loaded
+
+
 class _Inbox:
     """A session's one way in: from the refresh thread to its document, through its IOLoop.
 
@@ -130,6 +149,9 @@ class _Inbox:
     refresh changes reaches the browser in one PATCH-DOC.  Held per
     subscription, a refresh that touched the feed, the grid and the title sent
     one each (``bench/sessions.py``: 50 sessions, 5 PATCH-DOCs per second each).
+
+    Nothing is flushed before the page has loaded in the browser: see
+    :func:`page_loaded`.  What comes earlier waits, coalesced, for the load.
     """
 
     def __init__(self, doc: Any) -> None:
@@ -140,6 +162,7 @@ class _Inbox:
         self.loop = IOLoop.current()
         self.pending: dict[_Subscription, list[Any]] = {}
         self.scheduled = False
+        self.loaded = False
         self.lock = threading.Lock()
 
     @property
@@ -151,14 +174,23 @@ class _Inbox:
         with self.lock:
             self.pending.clear()
 
+    def open(self) -> None:
+        """On the session's IOLoop, once the page has loaded: what waited is flushed."""
+        with self.lock:
+            self.loaded = True
+            if self.scheduled or not self.pending:
+                return
+            self.scheduled = True
+        self.loop.add_callback(self.schedule)
+
     def put(self, subscription: _Subscription, event: Any) -> None:
         """On the refresh thread: queue the event; only the first of a batch asks the loop."""
         if self._closed():
             return
         with self.lock:
             self.pending.setdefault(subscription, []).append(event)
-            if self.scheduled:
-                return  # a flush is scheduled already: it will take this one too
+            if self.scheduled or not self.loaded:
+                return  # a flush is scheduled already, or the load will flush
             self.scheduled = True
         self.loop.add_callback(self.schedule)
 
@@ -195,6 +227,7 @@ def _inbox(doc: Any) -> _Inbox:
     if inbox is None:
         inbox = _INBOXES[doc] = _Inbox(doc)
         pn.state.on_session_destroyed(lambda _context: inbox.close())
+        pn.state.onload(inbox.open)
     return inbox
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import panel as pn
 from markupsafe import Markup
 
-from dashboard.session import subscribe
+from dashboard.session import page_loaded, subscribe
 from dashboard.views.base import SessionView
 from dashboard.views.detail_parts import DETAIL_CSS
 from dashboard.views.html_pane import HTML
@@ -200,6 +200,7 @@ class CompareView(SessionView):
         except Exception as err:  # an unreadable database: say so where parameters go
             found = {(row.task, row.run_key): {"(could not be read)": str(err)}
                      for row in wanted}
+        await page_loaded()
         if reading == self._reading:
             self._parameters = found
             self._render_tasks()

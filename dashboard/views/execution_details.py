@@ -15,6 +15,7 @@ from typing import Any
 
 import panel as pn
 
+from dashboard.session import page_loaded
 from dashboard.views.detail_parts import html, kv_table, paragraph, section
 from dashboard.views.templates import PARAGRAPH
 from lute_model.experiment import Experiment
@@ -91,9 +92,11 @@ class ExecutionDetailView:
         try:
             details = await asyncio.to_thread(self._experiment.details, self.row)
         except Exception as err:  # an unreadable database: say so, the rest stays
+            await page_loaded()
             note = paragraph("note", f"Could not read them from lute.db: {err}")
             self._parameters.objects, self._environment.objects = [note], [note.clone()]
         else:
+            await page_loaded()
             self._show(details)
         finally:
             self._parameters.loading = self._environment.loading = False

@@ -23,7 +23,7 @@ import pandas as pd
 import panel as pn
 import param
 
-from dashboard.session import subscribe
+from dashboard.session import page_loaded, subscribe
 from dashboard.views.base import SessionView
 from dashboard.views.html_pane import HTML
 from dashboard.views.runs_columns import (
@@ -129,6 +129,7 @@ class RunsView(SessionView):
             while True:
                 self._again = False
                 table = await asyncio.to_thread(shared_table, self.experiment)
+                await page_loaded()
                 self._show(table)
                 if not self._again:
                     break

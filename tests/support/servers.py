@@ -182,3 +182,20 @@ def panel_server(panels: Any = None, **kwargs: Any) -> Iterator[int]:
         loop.add_callback(server.stop)
         loop.add_callback(loop.stop)
         thread.join(timeout=10)
+
+
+def page_loads(doc: Any, loop: Any) -> None:
+    """What a browser does once it has drawn a served page, for a session opened without
+    one: Bokeh's ``DocumentReady`` event, on the session's loop (Panel runs its on-load
+    callbacks then, and the session's updates start to flow)."""
+    from bokeh.events import DocumentReady
+
+    done = threading.Event()
+
+    def ready() -> None:
+        doc.callbacks.trigger_event(DocumentReady())
+        done.set()
+
+    loop.add_callback(lambda: doc.add_next_tick_callback(ready))
+    if not done.wait(30):
+        raise RuntimeError("the session's loop never ran its load")

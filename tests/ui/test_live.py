@@ -114,3 +114,34 @@ def test_pausing_holds_updates_back_and_resuming_catches_up(page: Page, serve, e
         expect(page.get_by_text("● live")).to_be_visible()
         _cell_turns(page, "Test", "43", "RUNNING")
         other.close()
+
+
+def test_a_change_that_comes_while_the_page_is_still_drawn_reaches_it(page: Page, serve,
+                                                                      example_copy):
+    """A refresh between the browser's pull of the document and the page's load.
+
+    Panel drops what a held change sends in that window: on a slow browser, the first
+    update after opening the page never came, and later ones named models the browser
+    never got.  The browser's CPU is slowed so that the window is seconds long, and the
+    run is written as soon as the document has been pulled.
+    """
+    folder = _writable_copy(example_copy, "mfxp1001123")
+    journal = folder / "work_dir" / JOURNAL_NAME
+    written: list[str] = []
+
+    def on_frame(payload: str | bytes) -> None:
+        if not written and b"PULL-DOC-REPLY" in (payload if isinstance(payload, bytes)
+                                                 else payload.encode()):
+            append_event(journal, task="Test", run="44", status="RUNNING")
+            written.append("44")
+
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" else None)
+    page.on("websocket", lambda socket: socket.on("framereceived", on_frame))
+    page.context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": 20})
+    with serve(folder, extra=("--poll", "0.2")) as url:
+        open_dashboard(page, f"{url}/?exp=mfxp1001123", timeout=90_000)
+        assert written, "the document was never pulled"
+        _cell_turns(page, "Test", "44", "RUNNING")
+        assert not [e for e in errors if "isn't known" in e], errors
