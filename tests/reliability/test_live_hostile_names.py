@@ -33,6 +33,7 @@ DB_RUN = "<img src=x onerror=window.__pwned='db-run'>"
 
 GRID_HAS_JS = """([task, run]) => {
   const fig = Bokeh.documents[0].get_model_by_name('status-grid');
+  if (!fig) return false;  // not there yet: the page opened while the server still read
   const data = fig.renderers[0].data_source.data;
   return fig.x_range.factors.includes(task) &&
          data.task.some((t, i) => t === task && String(data.run[i]) === run && data.status[i]);

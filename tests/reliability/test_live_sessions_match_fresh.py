@@ -34,6 +34,7 @@ EXPERIMENT = "mfxp1001123"
 #: Every cell of the grid as "task|run|status", sorted: what a person could scroll through.
 GRID_JS = """() => {
   const fig = Bokeh.documents[0].get_model_by_name('status-grid');
+  if (!fig) return [];  // not there yet: the page opened while the server still read
   const data = fig.renderers[0].data_source.data;
   return Array.from(data.task, (task, i) => `${task}|${data.run[i]}|${data.status[i]}`).sort();
 }"""

@@ -20,6 +20,7 @@ READY = "() => window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents[0].
 #: The grid's cells as the browser holds them (see ``views/status_grid.py``).
 GRID_CELLS_JS = """() => {
   const fig = Bokeh.documents[0].get_model_by_name('status-grid');
+  if (!fig) return [];  // not there yet: the page opened while the server still read
   const data = fig.renderers[0].data_source.data;
   return Array.from(data.task, (task, i) => ({task, run: data.run[i], y: data.y[i],
                                               status: data.status[i], color: data.color[i]}));
