@@ -206,7 +206,7 @@ class BokehClient:
             self._count(reply)
         self.feed_id = _find_feed_id(reply.content.get("doc"))
         # What a browser sends once it has drawn the page: the session's updates flow
-        # from then on (dashboard.session.page_loaded).
+        # from then on (dashboard.session._Inbox).
         await self._send("PATCH-DOC", {"events": [{
             "kind": "MessageSent", "msg_type": "bokeh_event", "msg_data": {
                 "type": "event", "name": "document_ready", "values": {"type": "map"}}}]})

@@ -15,7 +15,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import panel as pn
 import param
@@ -25,6 +25,7 @@ from tornado.ioloop import IOLoop
 from lute_model.experiment import ExperimentChange
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 VIEWS = ["overview", "tasks", "runs", "summary", "problems", "trends", "compare", "sheet",
          "timing"]
@@ -114,16 +115,24 @@ class _Subscription:
             log.exception("a session's update failed")
 
 
-async def page_loaded() -> None:
-    """Returns once this session's page has loaded in the browser (at once outside a session).
+async def in_worker(function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)`` in a worker thread; returns (or raises) once this session's page
+    has loaded in the browser, so that the caller may show the result at once.
 
-    Work that ends off the session's thread (a worker thread, a refresh) waits for this
-    before it changes the document.  Between the browser's pull of the document and
-    the page's load, Panel (1.9.4) drops what a held change sends (a layout's new
-    children, or anything changed inside ``pn.io.hold``), assuming the document is
-    still to be pulled: the Runs table swapped in for its spinner then never reached
-    the browser, and later patches named models it never got.
+    Between the browser's pull of the document and the page's load, Panel (1.9.4)
+    drops what a held change sends (a layout's new children, or anything changed
+    inside ``pn.io.hold``), assuming the document is still to be pulled: the Runs
+    table swapped in for its spinner then never reached the browser, and later
+    patches named models it never got.
     """
+    try:
+        return await asyncio.to_thread(function, *args)
+    finally:
+        await _page_loaded()
+
+
+async def _page_loaded() -> None:
+    """Returns once this session's page has loaded (at once outside a served session)."""
     if pn.state.curdoc is None or pn.state.loaded:
         return
     loaded = asyncio.get_running_loop().create_future()
@@ -151,7 +160,7 @@ class _Inbox:
     one each (``bench/sessions.py``: 50 sessions, 5 PATCH-DOCs per second each).
 
     Nothing is flushed before the page has loaded in the browser: see
-    :func:`page_loaded`.  What comes earlier waits, coalesced, for the load.
+    :func:`in_worker`.  What comes earlier waits, coalesced, for the load.
     """
 
     def __init__(self, doc: Any) -> None:

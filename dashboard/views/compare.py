@@ -11,13 +11,12 @@ frame each (:func:`dashboard.views.report_frame.report_iframe`).
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import panel as pn
 from markupsafe import Markup
 
-from dashboard.session import page_loaded, subscribe
+from dashboard.session import in_worker, subscribe
 from dashboard.views.base import SessionView
 from dashboard.views.detail_parts import DETAIL_CSS
 from dashboard.views.html_pane import HTML
@@ -194,13 +193,12 @@ class CompareView(SessionView):
         reading, rows = self._reading, self._rows()
         wanted = [row for _task, *both in rows for row in both if row is not None]
         try:
-            found = await asyncio.to_thread(
+            found = await in_worker(
                 lambda: {(row.task, row.run_key): self.experiment.details(row).task_parameters
                          for row in wanted})
         except Exception as err:  # an unreadable database: say so where parameters go
             found = {(row.task, row.run_key): {"(could not be read)": str(err)}
                      for row in wanted}
-        await page_loaded()
         if reading == self._reading:
             self._parameters = found
             self._render_tasks()

@@ -9,13 +9,12 @@ JSON values already are trees.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any
 
 import panel as pn
 
-from dashboard.session import page_loaded
+from dashboard.session import in_worker
 from dashboard.views.detail_parts import html, kv_table, paragraph, section
 from dashboard.views.templates import PARAGRAPH
 from lute_model.experiment import Experiment
@@ -90,13 +89,11 @@ class ExecutionDetailView:
 
     async def _load(self) -> None:
         try:
-            details = await asyncio.to_thread(self._experiment.details, self.row)
+            details = await in_worker(self._experiment.details, self.row)
         except Exception as err:  # an unreadable database: say so, the rest stays
-            await page_loaded()
             note = paragraph("note", f"Could not read them from lute.db: {err}")
             self._parameters.objects, self._environment.objects = [note], [note.clone()]
         else:
-            await page_loaded()
             self._show(details)
         finally:
             self._parameters.loading = self._environment.loading = False

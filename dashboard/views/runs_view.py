@@ -13,7 +13,6 @@ later refreshes patch only the cells they name.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import math
 from typing import Any
@@ -23,7 +22,7 @@ import pandas as pd
 import panel as pn
 import param
 
-from dashboard.session import page_loaded, subscribe
+from dashboard.session import in_worker, subscribe
 from dashboard.views.base import SessionView
 from dashboard.views.html_pane import HTML
 from dashboard.views.runs_columns import (
@@ -128,8 +127,7 @@ class RunsView(SessionView):
         try:
             while True:
                 self._again = False
-                table = await asyncio.to_thread(shared_table, self.experiment)
-                await page_loaded()
+                table = await in_worker(shared_table, self.experiment)
                 self._show(table)
                 if not self._again:
                     break

@@ -11,13 +11,12 @@ session's event loop, while the section shows ``loading``.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
 import panel as pn
 
-from dashboard.session import subscribe
+from dashboard.session import in_worker, subscribe
 from dashboard.views.base import SessionView
 from dashboard.views.detail_parts import html, kv_table, paragraph, section
 from dashboard.views.execution_details import ExecutionDetailView
@@ -208,8 +207,8 @@ class TaskDetail(SessionView):
         reader = self.experiment.reader_for(row)
         if reader is None or row.rowid is None:
             raise LookupError("this execution has no database row to read from")
-        return await asyncio.to_thread(reader.read_value, row.task, row.rowid, column, limit,
-                                       row.layout)
+        return await in_worker(reader.read_value, row.task, row.rowid, column, limit,
+                               row.layout)
 
     def _fill_links(self, row: TaskRun) -> None:
         """Report links of the row's summary and payload, and the pages of its run."""

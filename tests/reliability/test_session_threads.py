@@ -196,9 +196,10 @@ class Pair(param.Parameterized):
 def test_what_one_refresh_changes_reaches_a_session_in_one_held_update(page: Page):
     """Every subscription of a session runs in one hold: the browser gets one PATCH-DOC
     per refresh, not one per subscription (5 a second for each of 50 sessions)."""
-    shared, ready = Pair(), threading.Event()
+    shared, ready, loops = Pair(), threading.Event(), []
 
     def app() -> pn.viewable.Viewable:
+        loops.append(IOLoop.current())
         first, second = pn.pane.Str("first -"), pn.pane.Str("second -")
         subscribe(shared, "first", lambda event: setattr(first, "object", f"first {event.new}"))
         subscribe(shared, "second",
@@ -214,7 +215,13 @@ def test_what_one_refresh_changes_reaches_a_session_in_one_held_update(page: Pag
         assert ready.wait(30)
         page.wait_for_function("() => Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle")
         before = len(patches)
+        # The session's loop is busy while the refresh publishes (as it is on a loaded
+        # server): both changes are queued before the loop can flush the first alone.
+        busy, release = threading.Event(), threading.Event()
+        loops[0].add_callback(lambda: (busy.set(), release.wait(30)))
+        assert busy.wait(10)
         shared.param.update(first=1, second=1)  # on this thread, as the refresh thread does
+        release.set()
         expect(page.get_by_text("second 1")).to_be_visible()
         expect(page.get_by_text("first 1")).to_be_visible()
         page.wait_for_timeout(300)  # a second message would have come by now
